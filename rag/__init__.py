@@ -1,0 +1,46 @@
+"""kabar: search and cited answers over news articles, cross-lingual, offline by default."""
+
+from __future__ import annotations
+
+import os
+
+# Offline by default: no hub retries, no price-list fetch, no telemetry. Set a variable yourself
+# (for example HF_HUB_OFFLINE=0 to let sentence-transformers download a hub model) to override.
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from rag.config import Settings  # noqa: E402
+from rag.engine import RAG, ArticleInfo
+from rag.errors import (
+    DocumentError,
+    EmbedderError,
+    IndexMismatchError,
+    InputError,
+    KabarError,
+    LLMError,
+    SettingsError,
+)
+from rag.ingest import IngestReport
+from rag.search import Hit, Source
+
+__all__ = [
+    "RAG",
+    "ArticleInfo",
+    "DocumentError",
+    "EmbedderError",
+    "Hit",
+    "IndexMismatchError",
+    "IngestReport",
+    "InputError",
+    "KabarError",
+    "LLMError",
+    "Settings",
+    "SettingsError",
+    "Source",
+]

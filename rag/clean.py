@@ -1,0 +1,205 @@
+"""Strip news-site boilerplate from an article and read its metadata, keeping offsets.
+
+The cleaned article is a list of kept paragraphs, each an exact ``(start, end)`` slice of the
+original text, so every passage and citation can point back to the characters it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A line that starts one of these blocks ends the article: everything after it is site furniture.
+_END_OF_ARTICLE = re.compile(
+    r"^(berita terkait|artikel terkait|baca juga:?|tinggalkan komentar|related news|"
+    r"komentar|leave a (reply|comment))\s*:?$",
+    re.IGNORECASE,
+)
+# Whole lines that are never article text.
+_BOILERPLATE_LINE = re.compile(
+    r"^(advertising|advertisement|iklan|loading\.*|trending|baca selengkapnya|reporter|"
+    r"editor|penulis|[a-z]|\(\w{2,5}\)|\d+\s+(detik|menit|jam|hari|minggu|bulan)\s+(yang\s+)?lalu|"
+    r"pilihan editor\b.*|baca juga\b.*|beranda\S.*|silakan masukkan.*|.*\bakismet\b.*|"
+    r"share|bagikan|tags?:.*|(sumber|source):\s*\S+|"
+    r"(reuters|ap|afp|antara|kcna|tass|xinhua|cna|tempo\.co)"
+    r")$",
+    re.IGNORECASE,
+)
+# Photo captions end with a photo credit.
+_CAPTION = re.compile(
+    r"(\bvia\s+(reuters|ap|afp|antara)|\bfoto\s*[:.]\s*\S*|\.foto\.\S*|\(foto:[^)]*\)|"
+    r"\b(antara|reuters|afp|ap)\s+photo\b.*)\.?$",
+    re.IGNORECASE,
+)
+_OUTLET = re.compile(r"\b([A-Z][A-Za-z]+\.(?:CO\.ID|co\.id|CO|co|COM|com|ID|id))\b")
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Za-z]+\.(?:CO\.ID|CO|COM|ID)\s*,\s*)?"
+    r"([A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?)\s*(?:--|[-–—])\s+"
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januari", "january", "jan"),
+            ("februari", "february", "feb"),
+            ("maret", "march", "mar"),
+            ("april", "apr"),
+            ("mei", "may"),
+            ("juni", "june", "jun"),
+            ("juli", "july", "jul"),
+            ("agustus", "august", "agu", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "october", "okt", "oct"),
+            ("november", "nov"),
+            ("desember", "december", "des", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_DATE_WORDS = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?\s+(\d{4})\b")
+_DATE_SLASHES = re.compile(r"\((\d{1,2})/(\d{1,2})/(\d{4})\)")
+_TITLE_MAX = 200
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned article: its original text, the kept paragraphs and its metadata."""
+
+    source: str
+    text: str
+    paragraphs: tuple[tuple[int, int], ...]
+    title: str
+    outlet: str = ""
+    city: str = ""
+    date: str = ""
+    """ISO date (YYYY-MM-DD) of publication or of the reported event, or empty."""
+
+    @property
+    def doc_id(self) -> str:
+        """Content hash of the original text: same text, same id."""
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    def paragraph_texts(self) -> list[str]:
+        return [self.text[s:e] for s, e in self.paragraphs]
+
+
+def clean(text: str, source: str) -> Document:
+    """Drop boilerplate, repeated paragraphs and captions; read title, outlet, city and date."""
+    lines = list(_lines(text))
+    title_span = _headline(text, lines)
+    kept: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    if title_span:
+        seen.add(_fingerprint(text[title_span[0] : title_span[1]]))
+    body_end = len(text)
+    for start, end in lines:
+        line = text[start:end]
+        if _END_OF_ARTICLE.match(line):
+            body_end = start
+            break
+        if (start, end) == title_span or _is_boilerplate(line):
+            continue
+        fingerprint = _fingerprint(line)
+        if not fingerprint or fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        kept.append((start, end))
+    head = text[:body_end]
+    first = text[kept[0][0] : kept[0][1]] if kept else ""
+    title = text[title_span[0] : title_span[1]] if title_span else _title_from(first)
+    return Document(
+        source=source,
+        text=text,
+        paragraphs=tuple(kept),
+        title=title,
+        outlet=_outlet(head),
+        city=_city(first),
+        date=_date(head),
+    )
+
+
+def _lines(text: str):
+    """(start, end) of each non-blank line, with surrounding whitespace trimmed."""
+    for match in re.finditer(r"[^\n]+", text):
+        raw = match.group()
+        stripped = raw.strip()
+        if stripped:
+            start = match.start() + (len(raw) - len(raw.lstrip()))
+            yield start, start + len(stripped)
+
+
+def _headline(text: str, lines: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The first real line when it reads like a headline (short, no full stop, no dateline)."""
+    for start, end in lines[:8]:
+        line = text[start:end]
+        if _is_boilerplate(line):
+            continue
+        words = line.split()
+        is_headline = (
+            len(line) <= _TITLE_MAX
+            and len(words) >= 4
+            and not line.endswith((".", "!", "?", ":", ";", ","))
+            and not _DATELINE.match(line)
+            and not _OUTLET.match(line)
+        )
+        return (start, end) if is_headline else None
+    return None
+
+
+def _is_boilerplate(line: str) -> bool:
+    if _BOILERPLATE_LINE.match(line) or _CAPTION.search(line):
+        return True
+    words = line.split()
+    # Tags, bylines and section names: a few words with no sentence punctuation.
+    if len(words) <= 3 and not re.search(r"[.!?”\"]$", line) and not _DATE_WORDS.search(line):
+        return True
+    # A line that is only a date ("Kamis, 27 Juli 2023 11:15 WIB") is metadata, not text.
+    return bool(_DATE_WORDS.search(line) and len(words) <= 7 and not line.endswith("."))
+
+
+def _fingerprint(line: str) -> str:
+    folded = unicodedata.normalize("NFKC", line).casefold()
+    return " ".join(re.findall(r"\w+", folded))
+
+
+def _title_from(first_paragraph: str) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", _DATELINE.sub("", first_paragraph), maxsplit=1)[0]
+    if len(sentence) <= 120:
+        return sentence.strip()
+    cut = sentence[:120].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def _outlet(text: str) -> str:
+    match = _OUTLET.search(text)
+    return match.group(1).upper() if match else ""
+
+
+def _city(first_paragraph: str) -> str:
+    match = _DATELINE.match(first_paragraph)
+    return match.group(1).title() if match else ""
+
+
+def _date(text: str) -> str:
+    """The first parseable date in the article, as ISO; Indonesian and English month names."""
+    found: list[tuple[int, str]] = []
+    for match in _DATE_WORDS.finditer(text):
+        month = _MONTHS.get(match.group(2).casefold())
+        if month:
+            found.append((match.start(), _iso(match.group(3), month, match.group(1))))
+            break
+    match = _DATE_SLASHES.search(text)
+    if match:
+        found.append((match.start(), _iso(match.group(3), match.group(2), match.group(1))))
+    valid = [(pos, iso) for pos, iso in found if iso]
+    return min(valid)[1] if valid else ""
+
+
+def _iso(year: str | int, month: str | int, day: str | int) -> str:
+    y, m, d = int(year), int(month), int(day)
+    if 1 <= m <= 12 and 1 <= d <= 31 and 1900 <= y <= 2100:
+        return f"{y:04d}-{m:02d}-{d:02d}"
+    return ""

@@ -1,0 +1,192 @@
+"""``RAG``: the public entry point that ties the stages together for Python users, CLI and UI."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from rag.config import Settings
+from rag.embed import Embedder, get_embedder
+from rag.errors import InputError, KabarError
+from rag.ingest import Ingestor, IngestReport, Progress
+from rag.lexical import LexicalIndex
+from rag.search import Filters, Hit, hybrid_search
+from rag.store import Store
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article as listed in the UI and by ``kabar articles``."""
+
+    source: str
+    doc_id: str
+    title: str
+    outlet: str
+    city: str
+    date: str
+    chunks: int
+
+
+class RAG:
+    """Search and answer over an index of news articles.
+
+    >>> rag = RAG(Settings(index_dir=".kabar"))      # or RAG() for defaults from KABAR_* env
+    >>> rag.ingest(["seeds/"]).summary()
+    >>> rag.search("What did Kim inspect in Vladivostok?", k=5)
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        base = settings if settings is not None else Settings.from_env()
+        self.settings = base.replace(**overrides)
+
+    @functools.cached_property
+    def embedder(self) -> Embedder:
+        return get_embedder(self.settings.embedder)
+
+    @functools.cached_property
+    def store(self) -> Store:
+        return Store(self.settings, self.embedder.name, self.embedder.dim)
+
+    @functools.cached_property
+    def _lexical(self) -> LexicalIndex:
+        return LexicalIndex(self.settings.index_path / "lexical" / self.settings.collection)
+
+    @property
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(self.settings, self.store, self.embedder)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[str | Path] | str | Path, prune: bool = False,
+               progress: Progress | None = None) -> IngestReport:
+        """Add or update the ``.txt``/``.md`` articles found in ``paths`` (files or folders).
+
+        With ``prune``, articles in the index but not among ``paths`` are removed. Problem files
+        are reported in ``IngestReport.failed``; they never stop the others.
+        """
+        if isinstance(paths, str | Path):
+            paths = [paths]
+        with self._write_lock():
+            report = self._ingestor.ingest_paths(paths, prune=prune, progress=progress)
+            self._refresh_lexical()
+        return report
+
+    def add_article(self, name: str, data: bytes | str) -> IngestReport:
+        """Ingest one article given as bytes or text (an upload); ``name`` becomes its source."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        with self._write_lock():
+            report = self._ingestor.ingest_bytes(name, raw)
+            self._refresh_lexical()
+        return report
+
+    def remove(self, source: str) -> int:
+        """Remove an article (by file name) from the vector store and the lexical index."""
+        with self._write_lock():
+            removed = self._ingestor.remove(source)
+            self._refresh_lexical()
+        return removed
+
+    def reindex(self, progress: Progress | None = None) -> IngestReport:
+        """Rebuild the whole index with the configured embedder from the kept article copies."""
+        articles = self.settings.index_path / "articles"
+        staging = self.settings.index_path / "articles.reindex"
+        with self._write_lock():
+            if articles.exists():
+                shutil.copytree(articles, staging, dirs_exist_ok=True)
+            store = Store(self.settings, self.embedder.name, self.embedder.dim, verify=False)
+            store.reset()
+            self.__dict__["store"] = store
+            report = self._ingestor.ingest_paths([staging] if staging.exists() else [],
+                                                 progress=progress)
+            shutil.rmtree(staging, ignore_errors=True)
+            self._refresh_lexical()
+        return report
+
+    def _write_lock(self) -> FileLock:
+        self.settings.index_path.mkdir(parents=True, exist_ok=True)
+        return _Lock(self.settings.index_path / "write.lock")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int | None = None, sources: Iterable[str] = (),
+               date_from: str = "", date_to: str = "") -> list[Hit]:
+        """The ``k`` most relevant passages for ``query`` (English or Indonesian)."""
+        query = self._check_question(query)
+        k = self.settings.top_k if k is None else k
+        if not isinstance(k, int) or not 1 <= k <= 100:
+            raise InputError(f"k must be a whole number from 1 to 100, not {k!r}")
+        filters = Filters(tuple(sources), date_from or "", date_to or "")
+        if self.store.count() == 0:
+            return []
+        self._refresh_lexical()
+        return hybrid_search(query, k, self.store, self._lexical, self.embedder, filters)
+
+    def articles(self) -> list[ArticleInfo]:
+        """Every indexed article with its metadata, sorted by date then file name."""
+        found: dict[str, ArticleInfo] = {}
+        for record in self.store.records():
+            m = record.metadata
+            info = found.get(m["source"])
+            if info is None:
+                found[m["source"]] = ArticleInfo(
+                    m["source"], m.get("doc_id", ""), m.get("title", ""), m.get("outlet", ""),
+                    m.get("city", ""), m.get("date", ""), 1,
+                )
+            else:
+                found[m["source"]] = ArticleInfo(**{**info.__dict__, "chunks": info.chunks + 1})
+        return sorted(found.values(), key=lambda a: (a.date, a.source))
+
+    def article_text(self, source: str) -> str:
+        """The original text of an indexed article (as kept at ingest)."""
+        from rag.ingest import safe_name
+
+        path = self.settings.index_path / "articles" / safe_name(source)
+        if not path.exists():
+            raise KabarError(f"no article named {source!r} in {self.settings.index_path}")
+        return path.read_text(encoding="utf-8", errors="surrogatepass")
+
+    def _check_question(self, question: object) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question is {len(question)} characters long; the limit is "
+                f"{self.settings.max_question_chars} (KABAR_MAX_QUESTION_CHARS)"
+            )
+        return question.strip()
+
+    def _refresh_lexical(self) -> None:
+        """Rebuild BM25 when the store changed since it was built (here or in another process)."""
+        revision = self.store.revision
+        if self._lexical.revision == revision:
+            return
+        ids, texts, sources, dates = [], [], [], []
+        for record in self.store.records():
+            ids.append(record.chunk_id)
+            texts.append(record.text)
+            sources.append(record.metadata.get("source", ""))
+            dates.append(int(record.metadata.get("date_num", 0)))
+        self._lexical.build(revision, ids, texts, sources, dates)
+
+
+class _Lock(FileLock):
+    """The index's write lock; a second writer waits a while, then gets a clear error."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path), timeout=120)
+
+    def __enter__(self) -> _Lock:
+        try:
+            self.acquire()
+        except Timeout:
+            raise KabarError(
+                f"another kabar process is writing to {Path(self.lock_file).parent}; "
+                "try again when it has finished"
+            ) from None
+        return self

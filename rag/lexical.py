@@ -1,0 +1,108 @@
+"""BM25 over the stored chunks, persisted beside the index and rebuilt only when they change."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+# Function words of English and Indonesian: they carry no topic and would make an English
+# question look like it shares vocabulary with the articles.
+STOPWORDS = frozenset(
+    """a an and are as at be by did do does for from had has have he her his how in into is it
+    its of on or she that the their them they this to was were what when where which who whom
+    why will with would about after before did than then there these those also can could
+    ada adalah akan apa atas bagaimana bahwa bagi dalam dan dari dengan di ia ini itu juga ke
+    kepada kapan mana mereka oleh pada para saat sebagai sejak siapa telah tentang untuk yang
+    tersebut karena secara lebih sudah masih bisa dapat hanya antara berapa mengapa kenapa""".split()
+)
+_TOKEN = re.compile(r"\w+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without stopwords; hyphenated names split into their parts."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return [t for t in _TOKEN.findall(folded) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+
+
+class LexicalIndex:
+    """A bm25s index over chunk texts, keyed by the store revision it was built from."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.revision = ""
+        self.ids: list[str] = []
+        self.sources: list[str] = []
+        self.dates: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._bm25 = None
+        self._load()
+
+    def _load(self) -> None:
+        meta_file = self.folder / "chunks.json"
+        if not meta_file.exists():
+            return
+        import bm25s
+
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            bm25 = bm25s.BM25.load(str(self.folder / "bm25"), show_progress=False) if meta["ids"] else None
+        except (OSError, ValueError, KeyError):
+            return  # a damaged cache is rebuilt from the store on next use
+        self.revision = meta["revision"]
+        self.ids, self.sources = meta["ids"], meta["sources"]
+        self.dates = np.asarray(meta["dates"], dtype=np.int64)
+        self._bm25 = bm25
+
+    def build(self, revision: str, ids: list[str], texts: list[str], sources: list[str],
+              dates: list[int]) -> None:
+        """Index ``texts`` and write the index atomically (a crash leaves the old one)."""
+        import bm25s
+
+        bm25 = None
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".lexical-", dir=self.folder.parent))
+        if ids:
+            bm25 = bm25s.BM25()
+            bm25.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
+            bm25.save(str(staging / "bm25"), show_progress=False)
+        meta = {"revision": revision, "ids": ids, "sources": sources, "dates": dates}
+        (staging / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
+        old = self.folder.with_name(self.folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.folder.exists():
+            os.replace(self.folder, old)
+        os.replace(staging, self.folder)
+        shutil.rmtree(old, ignore_errors=True)
+        self.revision, self.ids, self.sources = revision, ids, sources
+        self.dates = np.asarray(dates, dtype=np.int64)
+        self._bm25 = bm25
+
+    def vocabulary_coverage(self, query: str) -> float:
+        """Share of the question's content words that occur in the corpus (0 to 1)."""
+        tokens = tokenize(query)
+        if not tokens or self._bm25 is None:
+            return 0.0
+        vocab = self._bm25.vocab_dict
+        return sum(1 for t in tokens if t in vocab) / len(tokens)
+
+    def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Up to ``n`` (chunk id, BM25 score) pairs with a positive score, best first."""
+        if self._bm25 is None or not self.ids:
+            return []
+        vocab = self._bm25.vocab_dict
+        tokens = [t for t in tokenize(query) if t in vocab]
+        if not tokens:
+            return []
+        k = min(n, len(self.ids))
+        docs, scores = self._bm25.retrieve(
+            [tokens], k=k, show_progress=False, weight_mask=mask, n_threads=0
+        )
+        return [
+            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+        ]

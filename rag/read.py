@@ -1,0 +1,109 @@
+"""Find article files and decode them to text, refusing what is not an article."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from rag.errors import DocumentError
+
+SUFFIXES = (".txt", ".md")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], dict[str, str]]:
+    """Article files under ``paths`` (files or folders), sorted, and an error per bad path.
+
+    Folders are walked without following symbolic links, so a link loop cannot trap us.
+    """
+    found: dict[Path, None] = {}
+    errors: dict[str, str] = {}
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    candidate = Path(root, name)
+                    if candidate.suffix.lower() in SUFFIXES and not name.startswith("."):
+                        found[candidate] = None
+        elif path.is_file():
+            if path.suffix.lower() in SUFFIXES:
+                found[path] = None
+            else:
+                errors[str(path)] = (
+                    f"unsupported file type {path.suffix or '(none)'!r}; "
+                    f"kabar reads {', '.join(SUFFIXES)}"
+                )
+        elif path.is_symlink():
+            errors[str(path)] = "broken or looping symbolic link"
+        else:
+            errors[str(path)] = "no such file or folder"
+    return list(found), errors
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """The decoded text of ``path``; raises DocumentError with the reason when it is unusable."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(
+                f"{path.name} is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit "
+                "(raise KABAR_MAX_FILE_BYTES to allow it)"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
+    return decode(data, path.name)
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode article bytes: BOM-marked UTF-8/16/32, plain UTF-8, else Windows-1252/Latin-1.
+
+    Raises DocumentError for empty, whitespace-only and binary content.
+    """
+    if not data:
+        raise DocumentError(f"{name} is empty")
+    text = None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                raise DocumentError(f"{name} starts with a {encoding} mark but does not decode") from None
+            break
+    if text is None:
+        if _looks_binary(data):
+            raise DocumentError(f"{name} looks like binary data, not text")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+    text = text.lstrip("\ufeff")
+    if "\x00" in text or _control_ratio(text) > 0.05:
+        raise DocumentError(f"{name} looks like binary data, not text")
+    if not text.strip():
+        raise DocumentError(f"{name} holds only whitespace")
+    return text
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    return b"\x00" in sample
+
+
+def _control_ratio(text: str) -> float:
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    return controls / max(len(sample), 1)

@@ -1,0 +1,209 @@
+"""The vector store: chromadb embedded in the index folder, or a ``chroma run`` server.
+
+We always pass our own vectors (chromadb's default embedding function would download a model)
+and record the embedder's name and dimension on the collection, refusing to mix models.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.chunk import Chunk
+from rag.clean import Document
+from rag.config import Settings
+from rag.errors import IndexMismatchError, SettingsError
+
+MAX_BATCH = 5000  # chromadb refuses batches over 5,461 records
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored chunk as read back: id, text, metadata and (for queries) cosine similarity."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float = 0.0
+
+
+def make_client(settings: Settings) -> Any:
+    """chromadb's HttpClient when ``chroma_url`` is set, else a PersistentClient in index_dir."""
+    import chromadb
+
+    client_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise SettingsError(
+                f"KABAR_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port address"
+            )
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=client_settings,
+        )
+    settings.index_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index_path / "chroma"), settings=client_settings)
+
+
+class Store:
+    """One chromadb collection of chunks for one embedder."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dim: int, verify: bool = True) -> None:
+        self.settings = settings
+        self.embedder_name = embedder_name
+        self.dim = dim
+        self.client = make_client(settings)
+        self.collection = self.client.get_or_create_collection(
+            settings.collection,
+            metadata={"embedder": embedder_name, "dim": dim, "revision": uuid.uuid4().hex},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        if verify:
+            self.check_embedder()
+
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.index_path)
+
+    def check_embedder(self) -> None:
+        """Raise IndexMismatchError when the collection was built with another embedder."""
+        meta = self.collection.metadata or {}
+        stored, dim = meta.get("embedder"), meta.get("dim")
+        if stored != self.embedder_name or (dim is not None and int(dim) != self.dim):
+            raise IndexMismatchError(
+                f"the index at {self.location} was built with embedder {stored!r} ({dim}-d), "
+                f"but the configured embedder is {self.embedder_name!r} ({self.dim}-d). "
+                f"Rebuild it: kabar reindex --embedder {self.embedder_name} "
+                f"(or keep using it with KABAR_EMBEDDER={stored})"
+            )
+
+    @property
+    def revision(self) -> str:
+        """A token that changes whenever the stored chunks change (keys the lexical index)."""
+        fresh = self.client.get_collection(self.settings.collection, embedding_function=None)
+        return str((fresh.metadata or {}).get("revision", ""))
+
+    def bump_revision(self) -> None:
+        meta = dict(self.collection.metadata or {})
+        meta["revision"] = uuid.uuid4().hex
+        self.collection.modify(metadata=meta)
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def chunk_ids(self, source: str) -> set[str]:
+        got = self.collection.get(where={"source": source}, include=[])
+        return set(got["ids"])
+
+    def upsert(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        for i in range(0, len(chunks), MAX_BATCH):
+            batch = chunks[i : i + MAX_BATCH]
+            self.collection.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[i : i + MAX_BATCH],
+                documents=[c.text for c in batch],
+                metadatas=[_metadata(doc, c) for c in batch],
+            )
+
+    def refresh_metadata(self, doc: Document, chunks: list[Chunk]) -> None:
+        for i in range(0, len(chunks), MAX_BATCH):
+            batch = chunks[i : i + MAX_BATCH]
+            self.collection.update(
+                ids=[c.chunk_id for c in batch], metadatas=[_metadata(doc, c) for c in batch]
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), MAX_BATCH):
+            self.collection.delete(ids=ids[i : i + MAX_BATCH])
+
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[Record]:
+        if n <= 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector],
+            n_results=n,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Record(chunk_id, text, dict(meta), 1.0 - float(distance))
+            for chunk_id, text, meta, distance in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0],
+                result["distances"][0], strict=True,
+            )
+        ]
+
+    def get(self, ids: list[str], query_vector: np.ndarray | None = None) -> dict[str, Record]:
+        """Records by id; with ``query_vector``, their cosine similarity to it too."""
+        if not ids:
+            return {}
+        include = ["documents", "metadatas"] + (["embeddings"] if query_vector is not None else [])
+        got = self.collection.get(ids=ids, include=include)
+        sims = (
+            np.asarray(got["embeddings"], dtype=np.float32) @ query_vector
+            if query_vector is not None
+            else np.zeros(len(got["ids"]))
+        )
+        return {
+            i: Record(i, t, dict(m), float(s))
+            for i, t, m, s in zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)
+        }
+
+    def records(self, page: int = 2000) -> Iterator[Record]:
+        """Every stored chunk, read in pages (for rebuilding the lexical index, listing docs)."""
+        offset = 0
+        while True:
+            got = self.collection.get(
+                include=["documents", "metadatas"], limit=page, offset=offset
+            )
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield Record(i, t, dict(m))
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def reset(self) -> None:
+        """Drop the collection and create it anew for this store's embedder."""
+        self.client.delete_collection(self.settings.collection)
+        self.collection = self.client.get_or_create_collection(
+            self.settings.collection,
+            metadata={"embedder": self.embedder_name, "dim": self.dim, "revision": uuid.uuid4().hex},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+
+
+def stored_embedder(settings: Settings) -> str | None:
+    """The embedder an existing index was built with, or None when there is no index yet."""
+    client = make_client(settings)
+    try:
+        collection = client.get_collection(settings.collection, embedding_function=None)
+    except Exception:  # chromadb raises NotFoundError (or ValueError in older releases)
+        return None
+    return (collection.metadata or {}).get("embedder")
+
+
+def _metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "source": doc.source,
+        "title": doc.title,
+        "outlet": doc.outlet,
+        "city": doc.city,
+        "date": doc.date,
+        "date_num": int(doc.date.replace("-", "")) if doc.date else 0,
+        "position": chunk.position,
+        "start": chunk.start,
+        "end": chunk.end,
+        "spans": json.dumps(chunk.spans),
+    }

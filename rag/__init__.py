@@ -15,7 +15,7 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from rag.config import Settings  # noqa: E402
+from rag.config import Settings
 from rag.engine import RAG, ArticleInfo
 from rag.errors import (
     DocumentError,

@@ -104,7 +104,7 @@ def _pieces(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, 
 def _is_hard_cut(text: str, group: list[tuple[int, int]]) -> bool:
     """Whether the group ends mid-sentence (a cut long line): never glue more onto it."""
     s, e = group[-1]
-    return e < len(text) and not text[e].isspace() and not text[e - 1] in ".!?…\"'”’)]"
+    return e < len(text) and not text[e].isspace() and text[e - 1] not in ".!?…\"'”’)]"
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

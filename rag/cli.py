@@ -21,7 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = Settings.from_env(
-            index_dir=args.index_dir, embedder=getattr(args, "embedder", None),
+            index_dir=args.index_dir,
+            embedder=getattr(args, "embedder", None),
             llm=getattr(args, "llm", None),
         )
         return int(args.run(args, settings) or 0)
@@ -35,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kabar", description="Search and cited answers over news articles (offline by default)."
+        prog="kabar",
+        description="Search and cited answers over news articles (offline by default).",
     )
     parser.add_argument("--index-dir", help="index folder (KABAR_INDEX_DIR, default .kabar)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -51,8 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--source", action="append", default=[], help="only this file (repeatable)")
-    p.add_argument("--from", dest="date_from", default="", help="only articles dated on/after (YYYY-MM-DD)")
-    p.add_argument("--to", dest="date_to", default="", help="only articles dated on/before (YYYY-MM-DD)")
+    p.add_argument(
+        "--from", dest="date_from", default="", help="only articles dated on/after (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--to", dest="date_to", default="", help="only articles dated on/before (YYYY-MM-DD)"
+    )
     p.add_argument("--embedder")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(run=_search)
@@ -75,9 +81,16 @@ def _progress(description: str):
     """A rich progress bar driven by the ``progress(done, total, name)`` callback."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TextColumn("{task.fields[name]}"), transient=True,
-                   disable=not sys.stderr.isatty(), console=_console(stderr=True))
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[name]}"),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+        console=_console(stderr=True),
+    )
     task = bar.add_task(description, total=None, name="")
 
     def update(done: int, total: int, name: str) -> None:
@@ -102,8 +115,11 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         out = _console()
         for name, reason in report.failed.items():
             out.print(f"[red]failed[/red]  {name}: {reason}")
-        for label, names in (("added", report.added), ("updated", report.updated),
-                             ("removed", report.removed)):
+        for label, names in (
+            ("added", report.added),
+            ("updated", report.updated),
+            ("removed", report.removed),
+        ):
             for name in names:
                 out.print(f"[green]{label}[/green]  {name}")
         out.print(report.summary())
@@ -112,21 +128,30 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     engine = rag.RAG(settings)
-    hits = engine.search(args.query, k=args.k, sources=args.source, date_from=args.date_from,
-                         date_to=args.date_to)
+    hits = engine.search(
+        args.query, k=args.k, sources=args.source, date_from=args.date_from, date_to=args.date_to
+    )
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
     out = _console()
     if not hits:
-        out.print("no passages found" + ("" if engine.store.count() else
-                  f": the index at {settings.index_path} is empty (run: kabar ingest seeds/)"))
+        out.print(
+            "no passages found"
+            + (
+                ""
+                if engine.store.count()
+                else f": the index at {settings.index_path} is empty (run: kabar ingest seeds/)"
+            )
+        )
         return 0
     for rank, hit in enumerate(hits, 1):
         also = "".join(f", also {s.source}" for s in hit.also_in)
         meta = " · ".join(p for p in (hit.outlet, hit.date, hit.source + also) if p)
-        out.print(f"[bold]{rank}. {hit.title}[/bold]  [dim]score {hit.score:.4f} · "
-                  f"similarity {hit.similarity:.3f}[/dim]\n   [cyan]{meta}[/cyan]")
+        out.print(
+            f"[bold]{rank}. {hit.title}[/bold]  [dim]score {hit.score:.4f} · "
+            f"similarity {hit.similarity:.3f}[/dim]\n   [cyan]{meta}[/cyan]"
+        )
         out.print("   " + hit.text.replace("\n", "\n   ") + "\n", markup=False)
     return 0
 

@@ -77,7 +77,5 @@ def _coerce(field: dataclasses.Field[Any], raw: str) -> Any:
         if kind == "float":
             return float(raw)
     except ValueError:
-        raise SettingsError(
-            f"KABAR_{field.name.upper()}={raw!r} is not a valid {kind}"
-        ) from None
+        raise SettingsError(f"KABAR_{field.name.upper()}={raw!r} is not a valid {kind}") from None
     return raw

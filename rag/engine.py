@@ -63,8 +63,12 @@ class RAG:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path] | str | Path, prune: bool = False,
-               progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self,
+        paths: Iterable[str | Path] | str | Path,
+        prune: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
         """Add or update the ``.txt``/``.md`` articles found in ``paths`` (files or folders).
 
         With ``prune``, articles in the index but not among ``paths`` are removed. Problem files
@@ -102,8 +106,9 @@ class RAG:
             store = Store(self.settings, self.embedder.name, self.embedder.dim, verify=False)
             store.reset()
             self.__dict__["store"] = store
-            report = self._ingestor.ingest_paths([staging] if staging.exists() else [],
-                                                 progress=progress)
+            report = self._ingestor.ingest_paths(
+                [staging] if staging.exists() else [], progress=progress
+            )
             shutil.rmtree(staging, ignore_errors=True)
             self._refresh_lexical()
         return report
@@ -114,8 +119,14 @@ class RAG:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int | None = None, sources: Iterable[str] = (),
-               date_from: str = "", date_to: str = "") -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        sources: Iterable[str] = (),
+        date_from: str = "",
+        date_to: str = "",
+    ) -> list[Hit]:
         """The ``k`` most relevant passages for ``query`` (English or Indonesian)."""
         query = self._check_question(query)
         k = self.settings.top_k if k is None else k
@@ -135,8 +146,13 @@ class RAG:
             info = found.get(m["source"])
             if info is None:
                 found[m["source"]] = ArticleInfo(
-                    m["source"], m.get("doc_id", ""), m.get("title", ""), m.get("outlet", ""),
-                    m.get("city", ""), m.get("date", ""), 1,
+                    m["source"],
+                    m.get("doc_id", ""),
+                    m.get("title", ""),
+                    m.get("outlet", ""),
+                    m.get("city", ""),
+                    m.get("date", ""),
+                    1,
                 )
             else:
                 found[m["source"]] = ArticleInfo(**{**info.__dict__, "chunks": info.chunks + 1})

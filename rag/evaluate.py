@@ -37,9 +37,13 @@ class EvalItem:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> EvalItem:
         return cls(
-            id=str(raw["id"]), question=str(raw["question"]), lang=raw.get("lang", "en"),
-            kind=raw.get("kind", "fact"), answerable=bool(raw.get("answerable", True)),
-            gold_docs=tuple(raw.get("gold_docs", ())), gold_quotes=tuple(raw.get("gold_quotes", ())),
+            id=str(raw["id"]),
+            question=str(raw["question"]),
+            lang=raw.get("lang", "en"),
+            kind=raw.get("kind", "fact"),
+            answerable=bool(raw.get("answerable", True)),
+            gold_docs=tuple(raw.get("gold_docs", ())),
+            gold_quotes=tuple(raw.get("gold_quotes", ())),
             reference_answer=raw.get("reference_answer", ""),
             key_facts=tuple(tuple(f) for f in raw.get("key_facts", ())),
             history=tuple(raw.get("history", ())),
@@ -47,10 +51,16 @@ class EvalItem:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "question": self.question, "lang": self.lang, "kind": self.kind,
-            "answerable": self.answerable, "gold_docs": list(self.gold_docs),
-            "gold_quotes": list(self.gold_quotes), "reference_answer": self.reference_answer,
-            "key_facts": [list(f) for f in self.key_facts], "history": list(self.history),
+            "id": self.id,
+            "question": self.question,
+            "lang": self.lang,
+            "kind": self.kind,
+            "answerable": self.answerable,
+            "gold_docs": list(self.gold_docs),
+            "gold_quotes": list(self.gold_quotes),
+            "reference_answer": self.reference_answer,
+            "key_facts": [list(f) for f in self.key_facts],
+            "history": list(self.history),
         }
 
 
@@ -73,7 +83,8 @@ def relevant_units(item: EvalItem, hit: Hit) -> set[int]:
         return set()
     text = _trigrams(hit.text)
     return {
-        i for i, quote in enumerate(item.gold_quotes)
+        i
+        for i, quote in enumerate(item.gold_quotes)
         if (q := _trigrams(quote)) and len(q & text) / len(q) >= QUOTE_COVERAGE
     }
 
@@ -95,7 +106,7 @@ class RetrievalScore:
 
 
 def score_retrieval(item: EvalItem, hits: list[Hit], k: int = 10) -> RetrievalScore:
-    """hit@k, MRR@k and an nDCG@k where each gold quote counts once (the first passage covering it)."""
+    """hit@k, MRR@k and nDCG@k; each gold quote counts once, for the first passage covering it."""
     covered: set[int] = set()
     first = None
     dcg = 0.0

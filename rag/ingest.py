@@ -47,9 +47,10 @@ class IngestReport:
 
     def summary(self) -> str:
         return (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.removed)} removed, {len(self.failed)} failed; {self.chunks_written} chunks "
-            f"written, {self.chunks_deleted} deleted in {self.seconds:.1f} s"
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.failed)} failed; {self.chunks_written} chunks written, "
+            f"{self.chunks_deleted} deleted in {self.seconds:.1f} s"
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -74,8 +75,9 @@ class Ingestor:
         self.embedder = embedder
         self.articles = settings.index_path / "articles"
 
-    def ingest_paths(self, paths: Iterable[str | Path], prune: bool = False,
-                     progress: Progress | None = None) -> IngestReport:
+    def ingest_paths(
+        self, paths: Iterable[str | Path], prune: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         files, errors = discover(paths)
@@ -84,7 +86,9 @@ class Ingestor:
         for path in files:
             name = safe_name(path.name)
             if name in names:
-                report.failed[str(path)] = f"another file named {name} is in this ingest ({names[name]})"
+                report.failed[str(path)] = (
+                    f"another file named {name} is in this ingest ({names[name]})"
+                )
             else:
                 names[name] = path
         for done, (name, path) in enumerate(names.items()):
@@ -126,7 +130,9 @@ class Ingestor:
         doc = clean(text, source)
         chunks = chunk(doc, self.settings.chunk_chars)
         if not chunks:
-            raise DocumentError(f"{source}: no article text is left once site boilerplate is removed")
+            raise DocumentError(
+                f"{source}: no article text is left once site boilerplate is removed"
+            )
         existing = self.store.chunk_ids(source)
         wanted = {c.chunk_id for c in chunks}
         if existing == wanted:

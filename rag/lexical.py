@@ -20,7 +20,8 @@ STOPWORDS = frozenset(
     why will with would about after before did than then there these those also can could
     ada adalah akan apa atas bagaimana bahwa bagi dalam dan dari dengan di ia ini itu juga ke
     kepada kapan mana mereka oleh pada para saat sebagai sejak siapa telah tentang untuk yang
-    tersebut karena secara lebih sudah masih bisa dapat hanya antara berapa mengapa kenapa""".split()
+    tersebut karena secara lebih sudah masih bisa dapat hanya antara berapa mengapa
+    kenapa""".split()
 )
 _TOKEN = re.compile(r"\w+")
 
@@ -51,7 +52,11 @@ class LexicalIndex:
 
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            bm25 = bm25s.BM25.load(str(self.folder / "bm25"), show_progress=False) if meta["ids"] else None
+            bm25 = (
+                bm25s.BM25.load(str(self.folder / "bm25"), show_progress=False)
+                if meta["ids"]
+                else None
+            )
         except (OSError, ValueError, KeyError):
             return  # a damaged cache is rebuilt from the store on next use
         self.revision = meta["revision"]
@@ -59,8 +64,9 @@ class LexicalIndex:
         self.dates = np.asarray(meta["dates"], dtype=np.int64)
         self._bm25 = bm25
 
-    def build(self, revision: str, ids: list[str], texts: list[str], sources: list[str],
-              dates: list[int]) -> None:
+    def build(
+        self, revision: str, ids: list[str], texts: list[str], sources: list[str], dates: list[int]
+    ) -> None:
         """Index ``texts`` and write the index atomically (a crash leaves the old one)."""
         import bm25s
 

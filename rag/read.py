@@ -56,8 +56,8 @@ def read_text(path: Path, max_bytes: int) -> str:
         size = path.stat().st_size
         if size > max_bytes:
             raise DocumentError(
-                f"{path.name} is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit "
-                "(raise KABAR_MAX_FILE_BYTES to allow it)"
+                f"{path.name} is {size / 2**20:.1f} MiB, over the "
+                f"{max_bytes / 2**20:.0f} MiB limit (raise KABAR_MAX_FILE_BYTES to allow it)"
             )
         data = path.read_bytes()
     except OSError as exc:
@@ -78,7 +78,9 @@ def decode(data: bytes, name: str) -> str:
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
-                raise DocumentError(f"{name} starts with a {encoding} mark but does not decode") from None
+                raise DocumentError(
+                    f"{name} starts with a {encoding} mark but does not decode"
+                ) from None
             break
     if text is None:
         if _looks_binary(data):

@@ -63,10 +63,18 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "chunk_id": self.chunk_id, "doc_id": self.doc_id, "source": self.source,
-            "title": self.title, "date": self.date, "outlet": self.outlet, "city": self.city,
-            "text": self.text, "score": round(self.score, 6),
-            "similarity": round(self.similarity, 4), "start": self.start, "end": self.end,
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "title": self.title,
+            "date": self.date,
+            "outlet": self.outlet,
+            "city": self.city,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "similarity": round(self.similarity, 4),
+            "start": self.start,
+            "end": self.end,
             "also_in": [s.__dict__ for s in self.also_in],
         }
 
@@ -104,12 +112,20 @@ class Filters:
         return keep.astype(np.float32)
 
 
-def hybrid_search(query: str, k: int, store: Store, lexical: LexicalIndex, embedder: Embedder,
-                  filters: Filters = Filters()) -> list[Hit]:
+def hybrid_search(
+    query: str,
+    k: int,
+    store: Store,
+    lexical: LexicalIndex,
+    embedder: Embedder,
+    filters: Filters = Filters(),
+) -> list[Hit]:
     """The ``k`` best passages for ``query``: fused dense and lexical ranks, duplicates merged."""
     pool = max(4 * k, 20)
     vector = embedder.query(query)
-    dense = _with_article_context(store.query(vector, min(pool, store.count()), filters.chroma_where()))
+    dense = _with_article_context(
+        store.query(vector, min(pool, store.count()), filters.chroma_where())
+    )
     weight = lexical.vocabulary_coverage(query) ** 2
     lexical_hits = lexical.search(query, pool, filters.mask(lexical)) if weight > 0 else []
     fused: dict[str, float] = {}
@@ -139,10 +155,19 @@ def _hit(record: Record, score: float) -> Hit:
     meta = record.metadata
     spans = tuple(tuple(s) for s in json.loads(meta.get("spans", "[]")))
     return Hit(
-        chunk_id=record.chunk_id, doc_id=meta.get("doc_id", ""), source=meta.get("source", ""),
-        title=meta.get("title", ""), date=meta.get("date", ""), text=record.text, score=score,
-        start=int(meta.get("start", 0)), end=int(meta.get("end", 0)), similarity=record.similarity,
-        outlet=meta.get("outlet", ""), city=meta.get("city", ""), spans=spans,  # type: ignore[arg-type]
+        chunk_id=record.chunk_id,
+        doc_id=meta.get("doc_id", ""),
+        source=meta.get("source", ""),
+        title=meta.get("title", ""),
+        date=meta.get("date", ""),
+        text=record.text,
+        score=score,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        similarity=record.similarity,
+        outlet=meta.get("outlet", ""),
+        city=meta.get("city", ""),
+        spans=spans,  # type: ignore[arg-type]
     )
 
 
@@ -153,7 +178,9 @@ def _collapse(hits: list[Hit], k: int) -> list[Hit]:
         grams = _trigrams(hit.text)
         for i, (other, other_grams) in enumerate(kept):
             if other.source != hit.source and _overlap(grams, other_grams) >= DUPLICATE_OVERLAP:
-                source = Source(hit.chunk_id, hit.doc_id, hit.source, hit.title, hit.outlet, hit.date)
+                source = Source(
+                    hit.chunk_id, hit.doc_id, hit.source, hit.title, hit.outlet, hit.date
+                )
                 if all(s.source != hit.source for s in other.also_in):
                     kept[i] = (_with_source(other, source), other_grams)
                 break

@@ -51,23 +51,22 @@ def make_client(settings: Settings) -> Any:
             settings=client_settings,
         )
     settings.index_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_path / "chroma"), settings=client_settings)
+    return chromadb.PersistentClient(
+        path=str(settings.index_path / "chroma"), settings=client_settings
+    )
 
 
 class Store:
     """One chromadb collection of chunks for one embedder."""
 
-    def __init__(self, settings: Settings, embedder_name: str, dim: int, verify: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, embedder_name: str, dim: int, verify: bool = True
+    ) -> None:
         self.settings = settings
         self.embedder_name = embedder_name
         self.dim = dim
         self.client = make_client(settings)
-        self.collection = self.client.get_or_create_collection(
-            settings.collection,
-            metadata={"embedder": embedder_name, "dim": dim, "revision": uuid.uuid4().hex},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+        self.collection = self._open_collection()
         if verify:
             self.check_embedder()
 
@@ -138,8 +137,11 @@ class Store:
         return [
             Record(chunk_id, text, dict(meta), 1.0 - float(distance))
             for chunk_id, text, meta, distance in zip(
-                result["ids"][0], result["documents"][0], result["metadatas"][0],
-                result["distances"][0], strict=True,
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
             )
         ]
 
@@ -163,9 +165,7 @@ class Store:
         """Every stored chunk, read in pages (for rebuilding the lexical index, listing docs)."""
         offset = 0
         while True:
-            got = self.collection.get(
-                include=["documents", "metadatas"], limit=page, offset=offset
-            )
+            got = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 yield Record(i, t, dict(m))
             if len(got["ids"]) < page:
@@ -175,9 +175,17 @@ class Store:
     def reset(self) -> None:
         """Drop the collection and create it anew for this store's embedder."""
         self.client.delete_collection(self.settings.collection)
-        self.collection = self.client.get_or_create_collection(
+        self.collection = self._open_collection()
+
+    def _open_collection(self) -> Any:
+        """The collection, created (cosine space, tagged with the embedder) when missing."""
+        return self.client.get_or_create_collection(
             self.settings.collection,
-            metadata={"embedder": self.embedder_name, "dim": self.dim, "revision": uuid.uuid4().hex},
+            metadata={
+                "embedder": self.embedder_name,
+                "dim": self.dim,
+                "revision": uuid.uuid4().hex,
+            },
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
         )

@@ -6,6 +6,7 @@ original text, so every passage and citation can point back to the characters it
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import unicodedata
@@ -199,7 +200,8 @@ def _date(text: str) -> str:
 
 
 def _iso(year: str | int, month: str | int, day: str | int) -> str:
-    y, m, d = int(year), int(month), int(day)
-    if 1 <= m <= 12 and 1 <= d <= 31 and 1900 <= y <= 2100:
-        return f"{y:04d}-{m:02d}-{d:02d}"
-    return ""
+    """The ISO form of a real calendar date, or empty (31/2 or 13/13 are not dates)."""
+    try:
+        return datetime.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return ""

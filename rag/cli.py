@@ -102,7 +102,7 @@ def _progress(description: str):
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:

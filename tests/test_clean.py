@@ -1,0 +1,137 @@
+"""Cleaning removes site furniture, keeps each paragraph once, and reads article metadata."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEEDS
+
+from rag.clean import clean
+
+
+def load(name: str):
+    path = next(SEEDS.glob(f"{name}_*.txt"))
+    return clean(path.read_text(encoding="utf-8"), path.name)
+
+
+def body(doc) -> str:
+    return "\n".join(doc.paragraph_texts())
+
+
+@pytest.mark.parametrize(
+    "name, junk",
+    [
+        ("000", "Advertising"),
+        ("000", "Baca Selengkapnya"),
+        ("000", "Berita terkait"),
+        ("000", "Prabowo Klaim"),  # a teaser from the related-news list
+        ("000", "Pilihan Editor"),
+        ("000", "KCNA via REUTERS"),  # the photo caption printed twice
+        ("000", "11:15 WIB"),
+        ("002", "Pilihan Editor"),
+        ("003", "Iklan"),
+        ("003", "Beranda"),
+        ("003", "TINGGALKAN KOMENTAR"),
+        ("003", "Silakan masukkan"),
+        ("003", "Akismet"),
+        ("003", "Trending"),
+        ("003", "foto.doc.org"),
+        ("004", "loading..."),
+        ("004", "(sya)"),
+    ],
+)
+def test_boilerplate_is_removed(name: str, junk: str) -> None:
+    assert junk not in body(load(name))
+
+
+def test_lone_letters_are_removed() -> None:
+    assert all(len(p) > 3 for p in load("004").paragraph_texts())
+
+
+def test_article_text_is_kept() -> None:
+    text = body(load("003"))
+    assert "sistem rudal Kinzhal pada kapal induk MiG-31I" in text
+    assert "fregat Marsekal Shaposhnikov" in text
+    assert "Moskow juga menyebutkan kemungkinan membantu Korea Utara memproduksi satelit" in text
+
+
+def test_repeated_body_is_kept_once() -> None:
+    doc = load("004")
+    paragraphs = doc.paragraph_texts()
+    assert len(paragraphs) == len(set(paragraphs))
+    assert body(doc).count("Kantor Berita Pusat Korea (KCNA) melaporkan hal itu") == 1
+    assert doc.text.count("Kantor Berita Pusat Korea (KCNA) melaporkan hal itu") == 2
+
+
+@pytest.mark.parametrize(
+    "name, title, outlet, city, date",
+    [
+        (
+            "000",
+            "Bertemu Kim Jong Un, Menhan Rusia: Militer Korea Utara Terkuat di Dunia",
+            "TEMPO.CO",
+            "Jakarta",
+            "2023-07-27",
+        ),
+        (
+            "001",
+            "Pemimpin Korea Utara (Korut), Kim Jong-un, bertemu dengan Menteri",
+            "REPUBLIKA.CO.ID",
+            "Pyongyang",
+            "2023-07-26",
+        ),
+        ("002", "Pemimpin Korea Utara Kim Jong Un membahas", "TEMPO.CO", "Jakarta", "2023-09-17"),
+        (
+            "003",
+            "Korea Utara dan Menteri Pertahanan Rusia Memantau Rudal Hipersonik",
+            "",
+            "Moskow",
+            "2023-09-16",
+        ),
+        (
+            "004",
+            "Pemimpin Korea Utara Kim Jong-un Terima Surat Hangat dari Putin",
+            "",
+            "Pyongyang",
+            "2023-07-27",
+        ),
+    ],
+)
+def test_metadata(name: str, title: str, outlet: str, city: str, date: str) -> None:
+    doc = load(name)
+    assert doc.title.startswith(title)
+    assert (doc.outlet, doc.city, doc.date) == (outlet, city, date)
+
+
+def test_headline_is_not_repeated_in_the_body() -> None:
+    doc = load("003")
+    assert doc.title not in body(doc)
+
+
+def test_paragraph_offsets_point_into_the_original() -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        doc = clean(text, path.name)
+        for start, end in doc.paragraphs:
+            assert text[start:end].strip() == text[start:end] and text[start:end]
+
+
+@pytest.mark.parametrize(
+    "text, date",
+    [
+        (
+            "Judul berita panjang sekali di sini\n\nJAKARTA - Isi berita (3/1/2024) di sini.",
+            "2024-01-03",
+        ),
+        (
+            "Judul berita panjang sekali di sini\n\nSelasa, 5 Maret 2024 08:00 WIB\n\nIsi.",
+            "2024-03-05",
+        ),
+        (
+            "A headline in English about things\n\nLONDON - Body text on 14 August 2022.",
+            "2022-08-14",
+        ),
+        ("Judul berita panjang sekali di sini\n\nTanggal (31/2/2024) tidak ada.", ""),
+    ],
+)
+def test_dates_in_indonesian_and_english_forms(text: str, date: str) -> None:
+    assert clean(text, "x.txt").date == date

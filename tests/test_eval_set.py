@@ -1,0 +1,43 @@
+"""The curated eval set is sound, and retrieval quality on it stays above a floor."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+from conftest import ROOT, SEEDS
+
+from rag import RAG
+from rag.evaluate import load_items, score_retrieval
+
+ITEMS = load_items(ROOT / "eval" / "seed_set.jsonl")
+TEXTS = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+
+
+def test_set_covers_what_the_users_ask() -> None:
+    kinds = [i.kind for i in ITEMS]
+    assert len(ITEMS) >= 40
+    assert {i.lang for i in ITEMS} == {"en", "id"}
+    assert kinds.count("unanswerable") >= 6 and kinds.count("multi_doc") >= 2
+    assert kinds.count("follow_up") >= 2 and all(i.history for i in ITEMS if i.kind == "follow_up")
+    assert len({i.id for i in ITEMS}) == len(ITEMS)
+
+
+@pytest.mark.parametrize("item", [i for i in ITEMS if i.answerable], ids=lambda i: i.id)
+def test_every_gold_quote_occurs_verbatim_in_a_gold_article(item) -> None:
+    assert item.gold_docs and item.gold_quotes and item.key_facts
+    for quote in item.gold_quotes:
+        assert any(quote in TEXTS[doc] for doc in item.gold_docs), quote
+
+
+def test_retrieval_quality_floor(seeded: RAG) -> None:
+    scores = []
+    for item in (i for i in ITEMS if i.answerable):
+        question = " ".join(
+            [*(t["content"] for t in item.history if t["role"] == "user"), item.question]
+        )
+        scores.append(score_retrieval(item, seeded.search(question, k=10)))
+    hit5 = statistics.mean(s.hit_at(5) for s in scores)
+    mrr = statistics.mean(s.reciprocal_rank for s in scores)
+    assert hit5 >= 0.9, f"hit@5 fell to {hit5:.2f}"
+    assert mrr >= 0.7, f"MRR@10 fell to {mrr:.2f}"

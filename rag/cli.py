@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(run=_search)
 
+    p = sub.add_parser("ask", help="a cited answer to a question")
+    p.add_argument("question")
+    p.add_argument("--llm", help="litellm model, local/qwen2.5-1.5b or extractive (KABAR_LLM)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.set_defaults(run=_ask)
+
     p = sub.add_parser("articles", help="list the indexed articles")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_articles)
@@ -154,6 +160,46 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         )
         out.print("   " + hit.text.replace("\n", "\n   ") + "\n", markup=False)
     return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = rag.RAG(settings)
+    if args.json:
+        print(json.dumps(engine.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    streamed, answer = [], None
+    for item in engine.stream(args.question):
+        if isinstance(item, str):
+            streamed.append(item)
+            print(item, end="", flush=True)
+        else:
+            answer = item
+    assert answer is not None
+    print()
+    print_sources(answer, "".join(streamed).strip(), _console())
+    return 0
+
+
+def print_sources(answer: rag.Answer, streamed: str, out: Any) -> None:
+    """The checked answer (when checking changed the streamed text) and its sources."""
+    if answer.text != streamed:
+        out.print("\n" + answer.text, style="bold", markup=False)
+    for c in answer.citations:
+        meta = " · ".join(p for p in (c.outlet, c.date, c.source) if p)
+        also = "".join(f"; also {s.source}" for s in c.also_in)
+        check = "" if c.supported else " [yellow](support not confirmed)[/yellow]"
+        out.print(f"\n[bold][{c.n}][/bold] {c.title}  [cyan]{meta}{also}[/cyan]{check}")
+        before, _, after = c.text.partition(c.quote)
+        out.print("    ", end="")
+        out.print(before, markup=False, end="")
+        out.print(c.quote, style="bold yellow", markup=False, end="")
+        out.print(after, markup=False)
+    seconds = answer.timings.get("total", 0.0)
+    out.print(
+        f"\n[dim]{answer.model} · {seconds:.1f} s"
+        + (" · abstained" if answer.abstained else "")
+        + "[/dim]"
+    )
 
 
 def _articles(args: argparse.Namespace, settings: Settings) -> int:

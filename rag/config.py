@@ -33,9 +33,10 @@ class Settings:
     chunk_chars: int = 600
     """Upper bound on a chunk's length in characters (sentences are never cut unless longer)."""
     top_k: int = 5
-    """Passages retrieved for an answer."""
-    min_similarity: float = 0.80
-    """Dense cosine similarity under which the best passage is too weak to answer from."""
+    """Passages given to the model for an answer (and shown by search unless -k is given)."""
+    min_similarity: float = 0.79
+    """Cosine similarity of the best passage under which kabar abstains without asking the model
+    (questions in the articles' own language need 0.03 more: see ``rag.answer``)."""
     max_tokens: int = 320
     temperature: float = 0.0
     llm_timeout: float = 120.0
@@ -43,6 +44,8 @@ class Settings:
     max_file_bytes: int = 64 * 1024 * 1024
     """Files larger than this are refused at ingest with a per-file error."""
     max_question_chars: int = 2000
+    prompts_dir: str = ""
+    """A folder of your own prompt templates (same file names as ``prompts/``); empty = bundled."""
     api_key: str = ""
     """Key the HTTP API and the web UI require when they listen beyond localhost."""
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
+from rag.answer import Answer, Answerer
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import InputError, KabarError
@@ -138,6 +139,26 @@ class RAG:
         self._refresh_lexical()
         return hybrid_search(query, k, self.store, self._lexical, self.embedder, filters)
 
+    def ask(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, llm: str | None = None
+    ) -> Answer:
+        """A cited answer to ``question``; ``history`` is the conversation so far (follow-ups).
+
+        ``llm`` overrides the configured model for this call (a litellm model string,
+        ``local/qwen2.5-1.5b`` or ``extractive``).
+        """
+        return self._answerer.ask(self._check_question(question), _check_history(history), llm)
+
+    def stream(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, llm: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Like ``ask``, but yields text deltas as they are generated, then the final Answer."""
+        return self._answerer.stream(self._check_question(question), _check_history(history), llm)
+
+    @property
+    def _answerer(self) -> Answerer:
+        return Answerer(self.settings, lambda q, k: self.search(q, k=k), self.embedder)
+
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article with its metadata, sorted by date then file name."""
         found: dict[str, ArticleInfo] = {}
@@ -189,6 +210,26 @@ class RAG:
             sources.append(record.metadata.get("source", ""))
             dates.append(int(record.metadata.get("date_num", 0)))
         self._lexical.build(revision, ids, texts, sources, dates)
+
+
+def _check_history(history: object) -> list[dict[str, str]]:
+    """The conversation as a list of {"role", "content"} turns; InputError when malformed."""
+    if history is None:
+        return []
+    if not isinstance(history, list | tuple):
+        raise InputError("history must be a list of {'role': ..., 'content': ...} messages")
+    turns = []
+    for turn in history:
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("user", "assistant", "system")
+            or not isinstance(turn.get("content"), str)
+        ):
+            raise InputError(
+                "each history message needs a role (user or assistant) and a text content"
+            )
+        turns.append({"role": turn["role"], "content": turn["content"]})
+    return turns
 
 
 class _Lock(FileLock):

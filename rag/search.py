@@ -58,6 +58,7 @@ class Hit:
     """Cosine similarity of the passage to the question (dense side)."""
     outlet: str = ""
     city: str = ""
+    language: str = ""
     spans: tuple[tuple[int, int], ...] = ()
     also_in: tuple[Source, ...] = field(default=())
     """Near-identical passages from other articles, collapsed into this hit."""
@@ -71,6 +72,7 @@ class Hit:
             "date": self.date,
             "outlet": self.outlet,
             "city": self.city,
+            "language": self.language,
             "text": self.text,
             "score": round(self.score, 6),
             "similarity": round(self.similarity, 4),
@@ -168,6 +170,7 @@ def _hit(record: Record, score: float) -> Hit:
         similarity=record.similarity,
         outlet=meta.get("outlet", ""),
         city=meta.get("city", ""),
+        language=meta.get("language", ""),
         spans=spans,  # type: ignore[arg-type]
     )
 

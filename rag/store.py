@@ -210,6 +210,7 @@ def _metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
         "city": doc.city,
         "date": doc.date,
         "date_num": int(doc.date.replace("-", "")) if doc.date else 0,
+        "language": doc.language,
         "position": chunk.position,
         "start": chunk.start,
         "end": chunk.end,

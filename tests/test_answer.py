@@ -1,0 +1,239 @@
+"""Cited answers: the code around the LLM, with litellm's mock_response and real failing servers."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from conftest import KINZHAL
+
+from rag import RAG, Answer, InputError, LLMError
+from rag.answer import parse_citations
+from rag.llm import litellm_module
+
+MODEL = "openai/gpt-4o-mini"
+
+
+@pytest.fixture
+def llm_replies(monkeypatch: pytest.MonkeyPatch):
+    """Make litellm answer with canned text (its own mock_response); record the prompts."""
+    litellm = litellm_module()
+    replies: dict[str, str] = {}
+    prompts: list[list[dict[str, str]]] = []
+    original = litellm.completion
+
+    def completion(*args, messages, **kwargs):
+        prompts.append(messages)
+        kind = "condense" if "Rewritten question:" in messages[-1]["content"] else "answer"
+        return original(*args, messages=messages, mock_response=replies[kind], **kwargs)
+
+    monkeypatch.setattr(litellm, "completion", completion)
+    replies["prompts"] = prompts  # type: ignore[assignment]
+    return replies
+
+
+def ask(engine: RAG, question: str, **kwargs) -> Answer:
+    return engine.ask(question, llm=kwargs.pop("llm", MODEL), **kwargs)
+
+
+def test_citations_point_at_the_passages_that_support_the_claims(seeded: RAG, llm_replies) -> None:
+    hits = seeded.search("Which frigate did Kim board?")
+    frigate = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    llm_replies["answer"] = f"Kim boarded the frigate Marshal Shaposhnikov [{frigate}]."
+    answer = ask(seeded, "Which frigate did Kim board?")
+    assert not answer.abstained and answer.text.endswith(f"[{frigate}].")
+    (citation,) = answer.citations
+    assert citation.n == frigate and citation.source == KINZHAL
+    assert "Marsekal Shaposhnikov" in citation.quote and citation.supported
+    original = seeded.article_text(KINZHAL)
+    assert original[citation.quote_start : citation.quote_end] == citation.quote
+    assert original[citation.start : citation.end].startswith(citation.text.split("\n")[0])
+
+
+def test_a_citation_to_the_wrong_passage_is_moved_to_the_right_one(
+    seeded: RAG, llm_replies
+) -> None:
+    hits = seeded.search("Which frigate did Kim board?")
+    wrong = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" not in h.text)
+    llm_replies["answer"] = f"Kim boarded the frigate Marsekal Shaposhnikov [{wrong}]."
+    answer = ask(seeded, "Which frigate did Kim board?")
+    assert [c.source for c in answer.citations] == [KINZHAL]
+    assert "Shaposhnikov" in answer.citations[0].quote
+    assert f"[{wrong}]" not in answer.text
+
+
+def test_markers_pointing_to_no_passage_are_dropped(seeded: RAG, llm_replies) -> None:
+    llm_replies["answer"] = "Kim saw the Kinzhal missile system [1][9]. He met Shoigu [12]."
+    answer = ask(seeded, "What did Kim inspect in Vladivostok?")
+    assert answer.invalid_citations == (9, 12)
+    assert "[9]" not in answer.text and "[12]" not in answer.text
+    assert [c.n for c in answer.citations] == [1] or len(answer.citations) == 1
+
+
+@pytest.mark.parametrize(
+    "raw, text, cited, invalid",
+    [
+        ("A [1]. B [2, 3]. C [Passage 4]. D [7].", "A [1]. B [2][3]. C [4]. D.", [1, 2, 3, 4], [7]),
+        ("Kim tiba. [2] Dia pergi.", "Kim tiba [2]. Dia pergi.", [2], []),
+        ("Tanpa sumber.", "Tanpa sumber.", [], []),
+        ("[sumber 1] dan [0]", "[1] dan", [1], [0]),
+    ],
+)
+def test_citation_markers_are_normalised(raw: str, text: str, cited: list, invalid: list) -> None:
+    assert parse_citations(raw, 5) == (text, cited, invalid)
+
+
+@pytest.mark.parametrize("reply", ["NOT_IN_SOURCES", "Vladivostok has 600,000 people."])
+def test_no_citation_or_a_declined_answer_abstains(seeded: RAG, llm_replies, reply: str) -> None:
+    llm_replies["answer"] = reply
+    answer = ask(seeded, "How many people live in Vladivostok's port district?")
+    assert answer.abstained and not answer.citations
+    assert answer.text == "The articles do not contain the answer to this question."
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("What is the population of Vladivostok?", "The articles do not contain"),
+        ("Siapa pemenang pemilu AS 2024?", "Artikel-artikel yang ada tidak memuat"),
+    ],
+)
+def test_weak_retrieval_abstains_without_calling_the_model(
+    seeded: RAG, llm_replies, question, language
+) -> None:
+    llm_replies["answer"] = "Made up [1]."
+    for model in (MODEL, "extractive"):
+        answer = ask(seeded, question, llm=model)
+        assert answer.abstained and answer.text.startswith(language)
+    assert llm_replies["prompts"] == []
+
+
+def test_stream_yields_deltas_then_the_final_answer(seeded: RAG, llm_replies) -> None:
+    llm_replies["answer"] = "Li Hongzhong led the Chinese delegation [1]."
+    items = list(seeded.stream("Who led the Chinese delegation?", llm=MODEL))
+    deltas, final = items[:-1], items[-1]
+    assert len(deltas) > 1 and all(isinstance(d, str) for d in deltas)
+    assert isinstance(final, Answer) and "".join(deltas) == final.text
+    assert final.timings["first_token"] <= final.timings["total"]
+
+
+def test_prompt_fences_passages_and_asks_for_the_question_language(
+    seeded: RAG, llm_replies
+) -> None:
+    llm_replies["answer"] = "Li Hongzhong [1]."
+    ask(seeded, "Siapa yang memimpin delegasi Cina?")
+    system, user = llm_replies["prompts"][-1]
+    assert system["role"] == "system" and "NOT_IN_SOURCES" in system["content"]
+    assert user["content"].count("<passage n=") == 5
+    assert "Answer in Indonesian" in user["content"]
+    assert "Question: Siapa yang memimpin delegasi Cina?" in user["content"]
+
+
+def test_follow_up_is_rewritten_before_retrieval(seeded: RAG, llm_replies) -> None:
+    llm_replies["condense"] = "What did Kim and Shoigu see on the frigate Marshal Shaposhnikov?"
+    llm_replies["answer"] = "Torpedo tubes and RBU-6000 rocket launchers [1]."
+    history = [
+        {"role": "user", "content": "What did Kim inspect in Vladivostok?"},
+        {"role": "assistant", "content": "The Kinzhal missile system on a MiG-31I [1]."},
+    ]
+    answer = seeded.ask("And what did he see on the frigate?", history=history, llm=MODEL)
+    assert answer.standalone_question == llm_replies["condense"]
+    condense_prompt = llm_replies["prompts"][0][-1]["content"]
+    assert "What did Kim inspect in Vladivostok?" in condense_prompt
+    assert "RBU-6000" in answer.passages[0].text or any(
+        "RBU-6000" in h.text for h in answer.passages[:3]
+    )
+
+
+def test_malformed_history_is_refused(seeded: RAG) -> None:
+    with pytest.raises(InputError, match="history"):
+        seeded.ask("Who?", history="not a list", llm="extractive")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="role"):
+        seeded.ask("Who?", history=[{"role": "wizard", "content": "x"}], llm="extractive")
+
+
+def test_extractive_answer_cites_the_sentence_it_quotes(seeded: RAG) -> None:
+    answer = seeded.ask("Kapal apa yang dinaiki Kim dan Shoigu?", llm="extractive")
+    assert not answer.abstained and answer.model == "extractive"
+    assert any(c.source == KINZHAL and c.quote.rstrip(".") in answer.text for c in answer.citations)
+    assert any("Shaposhnikov" in c.quote for c in answer.citations)
+
+
+# -- provider failures, against a real HTTP server on localhost ----------------------------------
+
+
+class _Provider(http.server.BaseHTTPRequestHandler):
+    status = 500
+    delay = 0.0
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        time.sleep(self.delay)
+        body = json.dumps({"error": {"message": f"status {self.status}", "type": "x"}}).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Provider]]:
+    handler = type("Handler", (_Provider,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{server.server_port}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-kabar-test-secret-0123456789")
+    yield handler
+    server.shutdown()
+
+
+@pytest.mark.parametrize(
+    "status, message",
+    [(401, "refused the API key"), (429, "rate limited"), (500, "provider failed")],
+)
+def test_provider_errors_end_in_a_clear_message(
+    seeded: RAG, provider, status: int, message: str
+) -> None:
+    provider.status = status
+    engine = RAG(seeded.settings.replace(llm_retries=0))
+    with pytest.raises(LLMError, match=message) as failure:
+        engine.ask("Who led the Chinese delegation?", llm=MODEL)
+    assert "sk-kabar-test-secret" not in str(failure.value)
+
+
+def test_a_slow_provider_times_out_instead_of_hanging(seeded: RAG, provider) -> None:
+    provider.status, provider.delay = 200, 5.0
+    engine = RAG(seeded.settings.replace(llm_timeout=1.0, llm_retries=0))
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="did not answer in time|Timeout"):
+        engine.ask("Who led the Chinese delegation?", llm=MODEL)
+    assert time.monotonic() - started < 5
+
+
+def test_refused_connection_falls_back_to_the_configured_model(
+    seeded: RAG, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens there
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-kabar-test-secret-0123456789")
+    engine = RAG(seeded.settings.replace(llm_retries=0, fallback_llm="extractive"))
+    answer = engine.ask("Which frigate did Kim board?", llm=MODEL)
+    assert answer.model == "extractive" and not answer.abstained
+    with pytest.raises(LLMError, match="could not connect"):
+        RAG(seeded.settings.replace(llm_retries=0)).ask("Which frigate did Kim board?", llm=MODEL)
+
+
+@pytest.mark.slow
+def test_local_model_answers_a_seed_question_with_citations(seeded: RAG) -> None:
+    engine = RAG(seeded.settings.replace(max_tokens=60))
+    answer = engine.ask("Which frigate did Kim and Shoigu board?", llm="local/qwen2.5-1.5b")
+    assert answer.model == "local/qwen2.5-1.5b"
+    assert not answer.abstained, answer.text
+    assert "Shaposhnikov" in answer.text
+    assert any(c.source == KINZHAL for c in answer.citations)

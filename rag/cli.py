@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import rag
 from rag.config import Settings
 from rag.errors import KabarError
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DEFAULT_SET = ROOT / "eval" / "seed_set.jsonl"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +75,43 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", help="litellm model, local/qwen2.5-1.5b or extractive (KABAR_LLM)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(run=_ask)
+
+    p = sub.add_parser("eval", help="score retrieval and answers; compare runs before a swap")
+    eval_sub = p.add_subparsers(dest="eval_command", metavar="run|compare|build", required=True)
+    e = eval_sub.add_parser("run", help="score the configured (or given) models on an eval set")
+    e.add_argument("--set", dest="eval_set", default=str(DEFAULT_SET), help="eval set (JSON Lines)")
+    e.add_argument("--embedder")
+    e.add_argument("--llm", help="litellm model, local/qwen2.5-1.5b or extractive")
+    e.add_argument("--retrieval-only", action="store_true", help="score retrieval, skip answers")
+    e.add_argument("--corpus", help="articles to index for the run (default: the bundled seeds)")
+    e.add_argument("--out", help="folder for result.json, report.md, chart.png")
+    e.set_defaults(run=_eval_run)
+    e = eval_sub.add_parser("compare", help="compare two runs; exit 1 when a gated metric drops")
+    e.add_argument("base")
+    e.add_argument("new")
+    e.add_argument("--max-drop", type=float, default=0.02, help="allowed drop (default 0.02)")
+    e.add_argument("--chart", help="write a side-by-side PNG chart here")
+    e.set_defaults(run=_eval_compare)
+    e = eval_sub.add_parser("build", help="generate a candidate eval set from the indexed articles")
+    e.add_argument("--n", type=int, default=20, help="number of items (default 20)")
+    e.add_argument("--llm", help="the model that writes the questions")
+    e.add_argument("--out", default="eval/candidates.jsonl", help="where to write the set")
+    e.set_defaults(run=_eval_build)
+
+    for name, port, text in (
+        ("serve", 7860, "the web chat, with the HTTP API under /v1 (indexes the seeds if empty)"),
+        ("api", 8000, "the HTTP API alone (OpenAI-compatible /v1/chat/completions, /v1/search)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+        p.add_argument("--port", type=int, default=port)
+        p.add_argument("--llm", help="default model for answers (KABAR_LLM)")
+        p.add_argument(
+            "--insecure",
+            action="store_true",
+            help="allow listening beyond this machine without KABAR_API_KEY",
+        )
+        p.set_defaults(run=_serve, with_ui=name == "serve")
 
     p = sub.add_parser("articles", help="list the indexed articles")
     p.add_argument("--json", action="store_true")
@@ -200,6 +244,127 @@ def print_sources(answer: rag.Answer, streamed: str, out: Any) -> None:
         + (" · abstained" if answer.abstained else "")
         + "[/dim]"
     )
+
+
+def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import evaluate
+
+    items = evaluate.load_items(args.eval_set)
+    slug = _slug(settings.embedder)
+    engine = rag.RAG(settings.replace(index_dir=str(settings.index_path / "eval" / slug)))
+    corpus = args.corpus or str(SEEDS)
+    bar, update = _progress("indexing")
+    with bar:
+        report = engine.ingest([corpus], prune=True, progress=update)
+    if report.failed:
+        print(f"kabar: warning: {len(report.failed)} corpus files failed", file=sys.stderr)
+    bar, update = _progress("evaluating")
+    with bar:
+        result = evaluate.run(engine, items, answers=not args.retrieval_only, progress=update)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    llm_slug = _slug(str(result["llm"] or "retrieval-only"))
+    out = Path(args.out or f"eval/runs/{stamp}-{slug}-{llm_slug}")
+    paths = evaluate.write_report(result, out)
+    from rich.table import Table
+
+    table = Table(
+        "metric", "value", title=f"{result['embedder']} · {result['llm'] or 'retrieval only'}"
+    )
+    for name, value in result["metrics"].items():
+        table.add_row(name, f"{value:.3f}")
+    _console().print(table)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import threading
+
+    import uvicorn
+
+    from rag.server import create_app
+
+    local = args.host in ("127.0.0.1", "localhost", "::1")
+    if not local and not settings.api_key and not args.insecure:
+        raise KabarError(
+            f"listening on {args.host} lets other machines in: set KABAR_API_KEY (API clients "
+            "send it as a Bearer token; the web UI asks for user 'kabar' and that key) or pass "
+            "--insecure"
+        )
+    engine = rag.RAG(settings)
+    if engine.store.count() == 0 and args.with_ui:
+        bar, update = _progress("indexing the bundled seeds")
+        with bar:
+            print(engine.ingest([SEEDS], progress=update).summary())
+    threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()
+    app = create_app(engine)
+    if args.with_ui:
+        import gradio as gr
+
+        from rag import ui
+
+        auth = ("kabar", settings.api_key) if settings.api_key else None
+        app = gr.mount_gradio_app(
+            app,
+            ui.build(engine),
+            path="/",
+            auth=auth,
+            css=ui.CSS,
+            theme=ui.theme(),
+            footer_links=[],
+            max_file_size=settings.max_file_bytes,
+            server_name=args.host,
+            server_port=args.port,
+        )
+    where = f"http://{args.host}:{args.port}"
+    print(
+        f"kabar {'chat' if args.with_ui else 'API'} on {where} (API under {where}/v1)", flush=True
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _warm_up(engine: rag.RAG) -> None:
+    """Load the embedder and the model before the first question, not during it."""
+    from rag import llm
+
+    try:
+        engine.search("warm up", k=1)
+        if engine.settings.llm.startswith(llm.LOCAL_PREFIX):
+            llm.litellm_module()
+            llm.local_model_path(engine.settings.llm.removeprefix(llm.LOCAL_PREFIX))
+    except KabarError as exc:  # reported again, clearly, on the first question
+        print(f"kabar: warning: {exc}", file=sys.stderr)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name).strip("_")
+
+
+def _eval_compare(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import evaluate
+
+    base, new = evaluate.load_result(args.base), evaluate.load_result(args.new)
+    text, passed = evaluate.compare(base, new, args.max_drop)
+    print(text)
+    if args.chart:
+        evaluate.chart(new, Path(args.chart), base=base)
+        print(f"wrote {args.chart}")
+    return 0 if passed else 1
+
+
+def _eval_build(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import evaluate
+
+    engine = rag.RAG(settings)
+    if engine.store.count() == 0:
+        raise KabarError(f"the index at {settings.index_path} is empty: run kabar ingest first")
+    bar, update = _progress("writing questions")
+    with bar:
+        items = evaluate.build(engine, args.n, args.llm, progress=update)
+    evaluate.save_items(items, Path(args.out))
+    print(f"wrote {len(items)} verified items to {args.out}; review them before use")
+    return 0 if items else 1
 
 
 def _articles(args: argparse.Namespace, settings: Settings) -> int:

@@ -41,9 +41,12 @@ class Settings:
     temperature: float = 0.0
     llm_timeout: float = 120.0
     llm_retries: int = 1
-    max_file_bytes: int = 64 * 1024 * 1024
-    """Files larger than this are refused at ingest with a per-file error."""
+    max_file_bytes: int = 2 * 1024 * 1024
+    """Files larger than this are refused at ingest with a per-file error. A long news article
+    is ~50 KB; 2 MiB of text is ~3,500 passages, minutes of embedding on 2 cores."""
     max_question_chars: int = 2000
+    lock_timeout: float = 120.0
+    """Seconds a writer waits for another process's ingest to finish before giving up."""
     prompts_dir: str = ""
     """A folder of your own prompt templates (same file names as ``prompts/``); empty = bundled."""
     api_key: str = ""

@@ -78,6 +78,7 @@ class RAG:
         if isinstance(paths, str | Path):
             paths = [paths]
         with self._write_lock():
+            self.store.sync()
             report = self._ingestor.ingest_paths(paths, prune=prune, progress=progress)
             self._refresh_lexical()
         return report
@@ -86,6 +87,7 @@ class RAG:
         """Ingest one article given as bytes or text (an upload); ``name`` becomes its source."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         with self._write_lock():
+            self.store.sync()
             report = self._ingestor.ingest_bytes(name, raw)
             self._refresh_lexical()
         return report
@@ -93,6 +95,7 @@ class RAG:
     def remove(self, source: str) -> int:
         """Remove an article (by file name) from the vector store and the lexical index."""
         with self._write_lock():
+            self.store.sync()
             removed = self._ingestor.remove(source)
             self._refresh_lexical()
         return removed
@@ -116,7 +119,7 @@ class RAG:
 
     def _write_lock(self) -> FileLock:
         self.settings.index_path.mkdir(parents=True, exist_ok=True)
-        return _Lock(self.settings.index_path / "write.lock")
+        return _Lock(self.settings.index_path / "write.lock", self.settings.lock_timeout)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -129,10 +132,7 @@ class RAG:
         date_to: str = "",
     ) -> list[Hit]:
         """The ``k`` most relevant passages for ``query`` (English or Indonesian)."""
-        query = self._check_question(query)
-        k = self.settings.top_k if k is None else k
-        if not isinstance(k, int) or not 1 <= k <= 100:
-            raise InputError(f"k must be a whole number from 1 to 100, not {k!r}")
+        query, k = self._check_question(query), self._check_k(k)
         filters = Filters(tuple(sources), date_from or "", date_to or "")
         if self.store.count() == 0:
             return []
@@ -140,20 +140,30 @@ class RAG:
         return hybrid_search(query, k, self.store, self._lexical, self.embedder, filters)
 
     def ask(
-        self, question: str, history: Sequence[dict[str, str]] | None = None, llm: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] | None = None,
+        llm: str | None = None,
+        k: int | None = None,
     ) -> Answer:
         """A cited answer to ``question``; ``history`` is the conversation so far (follow-ups).
 
         ``llm`` overrides the configured model for this call (a litellm model string,
-        ``local/qwen2.5-1.5b`` or ``extractive``).
+        ``local/qwen2.5-1.5b`` or ``extractive``); ``k`` the number of passages it reads.
         """
-        return self._answerer.ask(self._check_question(question), _check_history(history), llm)
+        question, turns = self._check_question(question), _check_history(history)
+        return self._answerer.ask(question, turns, llm, self._check_k(k))
 
     def stream(
-        self, question: str, history: Sequence[dict[str, str]] | None = None, llm: str | None = None
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] | None = None,
+        llm: str | None = None,
+        k: int | None = None,
     ) -> Iterator[str | Answer]:
         """Like ``ask``, but yields text deltas as they are generated, then the final Answer."""
-        return self._answerer.stream(self._check_question(question), _check_history(history), llm)
+        question, turns = self._check_question(question), _check_history(history)
+        return self._answerer.stream(question, turns, llm, self._check_k(k))
 
     @property
     def _answerer(self) -> Answerer:
@@ -188,6 +198,12 @@ class RAG:
             raise KabarError(f"no article named {source!r} in {self.settings.index_path}")
         return path.read_text(encoding="utf-8", errors="surrogatepass")
 
+    def _check_k(self, k: object) -> int:
+        k = self.settings.top_k if k is None else k
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 100:
+            raise InputError(f"k must be a whole number from 1 to 100, not {k!r}")
+        return k
+
     def _check_question(self, question: object) -> str:
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty")
@@ -199,8 +215,9 @@ class RAG:
         return question.strip()
 
     def _refresh_lexical(self) -> None:
-        """Rebuild BM25 when the store changed since it was built (here or in another process)."""
-        revision = self.store.revision
+        """Catch up with other processes' writes; rebuild BM25 when the store changed."""
+        self.store.sync()
+        revision = self.store.known_revision
         if self._lexical.revision == revision:
             return
         ids, texts, sources, dates = [], [], [], []
@@ -235,8 +252,8 @@ def _check_history(history: object) -> list[dict[str, str]]:
 class _Lock(FileLock):
     """The index's write lock; a second writer waits a while, then gets a clear error."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(str(path), timeout=120)
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__(str(path), timeout=timeout)
 
     def __enter__(self) -> _Lock:
         try:

@@ -33,21 +33,37 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], dict[str, str]]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     candidate = Path(root, name)
-                    if candidate.suffix.lower() in SUFFIXES and not name.startswith("."):
+                    if candidate.suffix.lower() not in SUFFIXES or name.startswith("."):
+                        continue
+                    problem = _not_regular(candidate)
+                    if problem:
+                        errors[str(candidate)] = problem
+                    else:
                         found[candidate] = None
-        elif path.is_file():
-            if path.suffix.lower() in SUFFIXES:
-                found[path] = None
-            else:
-                errors[str(path)] = (
-                    f"unsupported file type {path.suffix or '(none)'!r}; "
-                    f"kabar reads {', '.join(SUFFIXES)}"
-                )
-        elif path.is_symlink():
-            errors[str(path)] = "broken or looping symbolic link"
+        elif path.suffix.lower() not in SUFFIXES and (path.exists() or path.is_symlink()):
+            errors[str(path)] = (
+                f"unsupported file type {path.suffix or '(none)'!r}; "
+                f"kabar reads {', '.join(SUFFIXES)}"
+            )
+        elif problem := _not_regular(path):
+            errors[str(path)] = problem
         else:
-            errors[str(path)] = "no such file or folder"
+            found[path] = None
     return list(found), errors
+
+
+def _not_regular(path: Path) -> str:
+    """Why ``path`` cannot be read as an article file, or empty when it can.
+
+    A FIFO or device named ``.txt`` would block or never end, so only regular files pass.
+    """
+    if path.is_file():
+        return ""
+    if path.is_symlink():
+        return "broken or looping symbolic link"
+    if path.exists():
+        return "not a regular file (a pipe, socket or device)"
+    return "no such file or folder"
 
 
 def read_text(path: Path, max_bytes: int) -> str:

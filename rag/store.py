@@ -18,7 +18,7 @@ import numpy as np
 from rag.chunk import Chunk
 from rag.clean import Document
 from rag.config import Settings
-from rag.errors import IndexMismatchError, SettingsError
+from rag.errors import IndexMismatchError, KabarError, SettingsError
 
 MAX_BATCH = 5000  # chromadb refuses batches over 5,461 records
 
@@ -44,12 +44,18 @@ def make_client(settings: Settings) -> Any:
             raise SettingsError(
                 f"KABAR_CHROMA_URL={settings.chroma_url!r} is not an http(s)://host:port address"
             )
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=client_settings,
-        )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=client_settings,
+            )
+        except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
+            raise KabarError(
+                f"cannot reach the chroma server at {settings.chroma_url} ({exc}); start one with "
+                "`chroma run --path DIR --port N`, or unset KABAR_CHROMA_URL for the embedded store"
+            ) from None
     settings.index_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(
         path=str(settings.index_path / "chroma"), settings=client_settings
@@ -67,6 +73,7 @@ class Store:
         self.dim = dim
         self.client = make_client(settings)
         self.collection = self._open_collection()
+        self.known_revision = self.revision
         if verify:
             self.check_embedder()
 
@@ -94,8 +101,30 @@ class Store:
 
     def bump_revision(self) -> None:
         meta = dict(self.collection.metadata or {})
-        meta["revision"] = uuid.uuid4().hex
+        meta["revision"] = self.known_revision = uuid.uuid4().hex
         self.collection.modify(metadata=meta)
+
+    def sync(self) -> bool:
+        """Catch up with writes made by another process; True when the store changed.
+
+        chromadb keeps one in-memory view of an embedded store per process, and that view does
+        not see another process's writes (reads of their ids fail). When the revision moved
+        and this Store did not move it, drop the cached view (chromadb's shared-system cache,
+        a private API) and reopen from disk. A server (``chroma_url``) is always current.
+        """
+        revision = self.revision
+        if revision == self.known_revision:
+            return False
+        if not self.settings.chroma_url:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            system = SharedSystemClient._identifier_to_system.pop(self.client._identifier, None)
+            if system is not None:
+                system.stop()
+            self.client = make_client(self.settings)
+            self.collection = self._open_collection()
+        self.known_revision = revision
+        return True
 
     def count(self) -> int:
         return self.collection.count()

@@ -1,0 +1,191 @@
+"""HTTP API: OpenAI-compatible chat completions that carry citations, plus search and health.
+
+    POST /v1/chat/completions   {"messages": [...], "stream": false, "model": "kabar"}
+    POST /v1/search             {"query": "...", "k": 5}
+    GET  /v1/models, GET /healthz
+
+The last user message is the question; earlier messages are the conversation. Citations ride
+on the message (``message.citations``) and on the final streamed chunk. With ``api_key`` set,
+every ``/v1`` call needs ``Authorization: Bearer <key>``. ``max_tokens`` and ``temperature``
+are accepted for client compatibility; answers use kabar's configured generation settings.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from rag.answer import Answer
+from rag.engine import RAG
+from rag.errors import InputError, KabarError, LLMError
+from rag.llm import redact
+
+log = logging.getLogger("kabar.api")
+MODEL_ALIAS = "kabar"
+
+
+class Message(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class ChatRequest(BaseModel):
+    messages: list[Message] = Field(min_length=1, max_length=50)
+    model: str = MODEL_ALIAS
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1, le=4096)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(max_length=20_000)
+    k: int = Field(default=5, ge=1, le=100)
+    sources: list[str] = Field(default_factory=list, max_length=100)
+    date_from: str = ""
+    date_to: str = ""
+
+
+def allowed_models(engine: RAG) -> list[str]:
+    """Models a client may ask for: the configured ones, the local default and extractive.
+    Anything else is refused, so callers cannot spend the server's keys on other models."""
+    names = [engine.settings.llm, engine.settings.fallback_llm, "local/qwen2.5-1.5b", "extractive"]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def create_app(engine: RAG) -> FastAPI:
+    """The API app for ``engine``: ``kabar api`` serves it; ``kabar serve`` adds the UI."""
+    app = FastAPI(title="kabar", description=__doc__, version="0.1.0")
+    models = allowed_models(engine)
+
+    def authorize(request: Request) -> None:
+        key = engine.settings.api_key
+        if not key:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
+            raise HTTPException(401, "missing or wrong API key (Authorization: Bearer <key>)")
+
+    @app.exception_handler(KabarError)
+    async def kabar_error(_: Request, exc: KabarError) -> JSONResponse:
+        status = 502 if isinstance(exc, LLMError) else 400
+        return JSONResponse(
+            {"error": {"message": redact(str(exc)), "type": type(exc).__name__}}, status_code=status
+        )
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "chunks": engine.store.count(),
+            "embedder": engine.settings.embedder,
+            "llm": engine.settings.llm,
+        }
+
+    @app.get("/v1/models", dependencies=[Depends(authorize)])
+    def list_models() -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [
+                {"id": m, "object": "model", "owned_by": "kabar"} for m in [MODEL_ALIAS, *models]
+            ],
+        }
+
+    @app.post("/v1/search", dependencies=[Depends(authorize)])
+    def search(body: SearchRequest) -> dict[str, Any]:
+        hits = engine.search(
+            body.query,
+            k=body.k,
+            sources=body.sources,
+            date_from=body.date_from,
+            date_to=body.date_to,
+        )
+        return {"object": "list", "hits": [h.to_dict() for h in hits]}
+
+    @app.post("/v1/chat/completions", dependencies=[Depends(authorize)], response_model=None)
+    def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        model = None if body.model in (MODEL_ALIAS, "") else body.model
+        if model is not None and model not in models:
+            raise HTTPException(
+                400, f"unknown model {body.model!r}; use one of {[MODEL_ALIAS, *models]}"
+            )
+        turns = [m.model_dump() for m in body.messages if m.role != "system"]
+        if not turns or turns[-1]["role"] != "user":
+            raise InputError("the last message must be the user's question")
+        question, history = turns[-1]["content"], turns[:-1]
+        if body.stream:
+            events = engine.stream(question, history=history, llm=model)
+            first = next(events)  # raise input and model errors before the 200 is sent
+            return StreamingResponse(_sse(first, events), media_type="text/event-stream")
+        answer = engine.ask(question, history=history, llm=model)
+        return _completion(answer)
+
+    return app
+
+
+def _completion(answer: Answer) -> dict[str, Any]:
+    citations = [c.to_dict() for c in answer.citations]
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": answer.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.text, "citations": citations},
+                "finish_reason": "stop",
+            }
+        ],
+        "citations": citations,
+        "abstained": answer.abstained,
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+def _sse(first: str | Answer, events: Iterator[str | Answer]) -> Iterator[str]:
+    """OpenAI-style server-sent events; the last chunk carries the checked answer and citations."""
+    chunk_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        payload = {
+            "id": chunk_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": MODEL_ALIAS,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    try:
+        for item in _chain(first, events):
+            if isinstance(item, str):
+                yield event({"content": item})
+            else:
+                citations = [c.to_dict() for c in item.citations]
+                yield event(
+                    {"citations": citations},
+                    "stop",
+                    citations=citations,
+                    answer=item.text,
+                    abstained=item.abstained,
+                )
+    except KabarError as exc:  # the stream has begun: report the error in-band
+        log.warning("answer failed mid-stream: %s", redact(str(exc)))
+        yield event({}, "error", error={"message": redact(str(exc)), "type": type(exc).__name__})
+    yield "data: [DONE]\n\n"
+
+
+def _chain(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:
+    yield first
+    yield from rest

@@ -1,0 +1,198 @@
+"""The web chat: a thin Gradio layer over the same ``RAG`` object Python users call.
+
+Answers stream into the chat; their ``[n]`` markers link to the sources panel beside it, where
+each cited passage shows its article, outlet, date and file, with the supporting sentence
+highlighted. Every piece of article text is HTML-escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.answer import Answer, Citation
+from rag.engine import RAG
+from rag.errors import KabarError
+from rag.llm import redact
+from rag.server import allowed_models
+
+log = logging.getLogger("kabar.ui")
+EXAMPLES = [
+    "What did Kim inspect in Vladivostok?",
+    "Apa yang diperiksa Kim di Vladivostok?",
+    "Who led the Chinese delegation?",
+    "Siapa yang mengirim surat kepada Kim lewat Shoigu?",
+]
+CSS = """
+.kabar-sources { font-size: 0.92em; }
+.kabar-source { border-left: 3px solid #999; padding: 0.2em 0.8em; margin: 0.8em 0; }
+.kabar-source h4 { margin: 0 0 0.2em 0; }
+.kabar-meta { color: #666; font-size: 0.9em; }
+.kabar-source mark { background: #fff3a0; color: inherit; }
+.kabar-abstain { color: #8a5a00; }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with system fonts: the stock theme fetches Google Fonts."""
+    return gr.themes.Default(
+        font=["system-ui", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "Consolas", "monospace"],
+    )
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The sources panel for an answer (escaped HTML)."""
+    if answer is None:
+        return '<div class="kabar-sources"><p>Sources of the answer appear here.</p></div>'
+    if answer.abstained or not answer.citations:
+        return (
+            '<div class="kabar-sources"><p class="kabar-abstain">Not in the sources: no '
+            "indexed article supports an answer to this question.</p></div>"
+        )
+    return '<div class="kabar-sources">' + "".join(_source(c) for c in answer.citations) + "</div>"
+
+
+def _source(c: Citation) -> str:
+    before, found, after = c.text.partition(c.quote)
+    passage = (
+        f"{html.escape(before)}<mark>{html.escape(found)}</mark>{html.escape(after)}"
+        if found
+        else html.escape(c.text)
+    ).replace("\n", "<br>")
+    meta = " · ".join(html.escape(p) for p in (c.outlet, c.date, c.source) if p)
+    also = ""
+    if c.also_in:
+        names = ", ".join(html.escape(f"{s.outlet or s.source} ({s.source})") for s in c.also_in)
+        also = f'<div class="kabar-meta">Also reported by: {names}</div>'
+    unchecked = "" if c.supported else ' <span class="kabar-meta">(support not confirmed)</span>'
+    return (
+        f'<div class="kabar-source" id="kabar-source-{c.n}">'
+        f"<h4>[{c.n}] {html.escape(c.title)}{unchecked}</h4>"
+        f'<div class="kabar-meta">{meta}</div>{also}<p>{passage}</p></div>'
+    )
+
+
+def chat_markdown(answer: Answer) -> str:
+    """Answer text for the chat: escaped, markers as links to the sources panel."""
+    text = html.escape(answer.text)
+    if answer.abstained:
+        return f"_{text}_"
+    return re.sub(r"\[(\d+)\]", r"[[\1]](#kabar-source-\1)", text)
+
+
+def build(engine: RAG) -> gr.Blocks:
+    """The Blocks app: a Chat tab and an Articles tab."""
+    models = allowed_models(engine)
+
+    def respond(
+        message: str, history: list[dict[str, Any]], k: int, model: str
+    ) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+        if not message or not message.strip():
+            yield history, sources_html(None), ""
+            return
+        turns = [{"role": t["role"], "content": _plain(t["content"])} for t in history]
+        shown = [
+            *history,
+            {"role": "user", "content": html.escape(message)},
+            {"role": "assistant", "content": ""},
+        ]
+        yield shown, sources_html(None), ""
+        partial = ""
+        try:
+            for item in engine.stream(message, history=turns, llm=model, k=int(k)):
+                if isinstance(item, str):
+                    partial += item
+                    shown[-1] = {"role": "assistant", "content": html.escape(partial)}
+                    yield shown, sources_html(None), ""
+                else:
+                    shown[-1] = {"role": "assistant", "content": chat_markdown(item)}
+                    yield shown, sources_html(item), ""
+        except KabarError as exc:
+            shown[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(redact(str(exc)))}"}
+            yield shown, sources_html(None), ""
+        except Exception:  # keep the app serving; the log has the details
+            log.exception("answer failed")
+            shown[-1] = {"role": "assistant", "content": "⚠️ Something went wrong; see the log."}
+            yield shown, sources_html(None), ""
+
+    def upload(
+        files: list[Any] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio asks for a progress bar)
+    ) -> tuple[str, list[list[Any]]]:
+        lines = []
+        for file in progress.tqdm(files or [], desc="ingesting"):
+            path = Path(file if isinstance(file, str) else file.name)
+            report = engine.add_article(path.name, path.read_bytes())
+            for name, reason in report.failed.items():
+                lines.append(f"❌ {html.escape(name)}: {html.escape(reason)}")
+            for name in report.added + report.updated:
+                lines.append(f"✅ {html.escape(name)}: indexed, searchable now")
+            for name in report.unchanged:
+                lines.append(f"• {html.escape(name)}: already indexed, unchanged")
+        return "\n\n".join(lines) or "No file chosen.", article_rows()
+
+    def article_rows() -> list[list[Any]]:
+        return [[a.date, a.outlet, a.title, a.source, a.chunks] for a in engine.articles()]
+
+    with gr.Blocks(title="kabar") as app:
+        gr.Markdown(
+            "## kabar · ask the news\nQuestions in English or Indonesian; every answer "
+            "cites the passages it used."
+        )
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(height=480, label="Chat", sanitize_html=True)
+                    box = gr.Textbox(
+                        placeholder="Ask about the articles…",
+                        show_label=False,
+                        submit_btn=True,
+                        max_length=engine.settings.max_question_chars,
+                    )
+                    gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                    with gr.Row():
+                        k = gr.Slider(1, 10, value=engine.settings.top_k, step=1, label="Passages")
+                        model = gr.Dropdown(models, value=models[0], label="Model")
+                        clear = gr.Button("New conversation")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html(None))
+            box.submit(
+                respond,
+                [box, chatbot, k, model],
+                [chatbot, sources, box],
+                api_name="ask",
+                concurrency_limit=2,
+            )
+            clear.click(lambda: ([], sources_html(None)), None, [chatbot, sources], api_name=False)
+        with gr.Tab("Articles"):
+            table = gr.Dataframe(
+                article_rows(),
+                headers=["date", "outlet", "title", "file", "chunks"],
+                interactive=False,
+                wrap=True,
+            )
+            files = gr.File(
+                file_count="multiple",
+                file_types=[".txt", ".md"],
+                label="Add articles (.txt, .md)",
+                elem_id="kabar-upload",
+            )
+            status = gr.Markdown()
+            files.upload(upload, files, [status, table], api_name="upload")
+            app.load(article_rows, None, table, api_name=False)
+    return app
+
+
+def _plain(content: Any) -> str:
+    """Chat content back to plain text for the conversation history."""
+    text = content if isinstance(content, str) else str(content)
+    text = re.sub(r"\[\[(\d+)\]\]\(#kabar-source-\d+\)", r"[\1]", text)
+    return html.unescape(text.strip("_"))

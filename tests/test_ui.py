@@ -1,0 +1,133 @@
+"""The web chat in a real browser (Debian's chromium via Playwright) and through gradio_client."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import KINZHAL, ROOT
+from servers import kabar_server
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+UPLOAD = (
+    "Kapal Selam Hero Kim Kun Ok Diluncurkan\n\n"
+    "SINPO - Korea Utara meluncurkan kapal selam serangan nuklir taktis Hero Kim Kun Ok di "
+    "galangan kapal Sinpo pada 6 September 2023, kata KCNA. Kapal selam itu diberi nomor lambung "
+    '841. <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 1">\n'
+)
+
+
+@pytest.fixture(scope="module")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
+    index = tmp_path_factory.mktemp("ui")
+    with kabar_server("serve", index, index / "server.log", KABAR_MAX_TOKENS="90") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(chat: str, tmp_path_factory: pytest.TempPathFactory):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = context.new_page()
+        page.requests = []  # type: ignore[attr-defined]
+        page.on("request", lambda request: page.requests.append(request.url))
+        page.goto(chat, wait_until="domcontentloaded")
+        page.get_by_test_id("textbox").first.wait_for(timeout=60_000)
+        yield page
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
+        context.close()
+
+
+def ask(page, question: str, answers_before: int) -> list[str]:
+    """Type a question, return the successive texts of the streamed reply until it is final."""
+    box = page.get_by_test_id("textbox").first
+    box.fill(question)
+    box.press("Enter")
+    bots = page.get_by_test_id("bot")
+    seen: list[str] = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if bots.count() > answers_before:
+            text = bots.nth(answers_before).inner_text()
+            if text and (not seen or seen[-1] != text):
+                seen.append(text)
+            if (
+                page.locator(".kabar-source, .kabar-abstain").count()
+                and not page.locator(".generating").count()
+            ):
+                break
+        time.sleep(0.2)
+    return seen
+
+
+def test_question_streams_a_cited_answer_from_the_right_article(page) -> None:
+    seen = ask(page, "What did Kim inspect in Vladivostok?", 0)
+    assert len(seen) >= 2, f"the answer did not stream: {seen}"
+    sources = page.locator(".kabar-sources").inner_text()
+    assert KINZHAL in sources, sources
+    assert page.locator(".kabar-source mark").count() >= 1  # the supporting sentence
+    assert "[" in seen[-1]
+
+
+def test_follow_up_question_is_answered_in_context(page) -> None:
+    seen = ask(page, "And what did he see on the frigate?", 1)
+    assert seen and seen[-1].strip()
+    assert KINZHAL in page.locator(".kabar-sources").inner_text()
+
+
+def test_uploaded_article_is_found_by_a_question_and_shown_escaped(page, tmp_path: Path) -> None:
+    article = tmp_path / "sinpo.txt"
+    article.write_text(UPLOAD, encoding="utf-8")
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#kabar-upload input[type=file]").set_input_files(str(article))
+    page.get_by_text("sinpo.txt: indexed").wait_for(timeout=120_000)
+    assert page.get_by_text("Kapal Selam Hero Kim Kun Ok Diluncurkan").count()
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Apa nomor lambung kapal selam Hero Kim Kun Ok?", 2)
+    sources = page.locator(".kabar-sources").inner_text()
+    assert "sinpo.txt" in sources
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator(".kabar-sources script, .kabar-sources img").count() == 0
+
+
+def test_page_made_no_request_outside_localhost(page) -> None:
+    outside = [
+        u
+        for u in page.requests
+        if urlparse(u).scheme in ("http", "https", "ws", "wss")
+        and urlparse(u).hostname not in ("127.0.0.1", "localhost")
+    ]
+    assert page.requests and outside == []
+
+
+def test_gradio_api_answers_the_same_question(chat: str) -> None:
+    from gradio_client import Client
+
+    result = Client(chat, verbose=False).predict(
+        "What did Kim inspect in Vladivostok?", [], 5, "extractive", api_name="/ask"
+    )
+    history, sources, _ = result
+    assert KINZHAL in sources and history[-1]["role"] == "assistant"

@@ -29,18 +29,31 @@ SEEDS = HERE.parent / "seeds"
 
 
 def load(url: str, questions: list[str], clients: int, requests: int) -> dict[str, object]:
+    """Send ``requests`` questions from ``clients`` threads; count errors and mixed-up answers.
+
+    An answer is mixed up when it cites a passage that its own question does not retrieve
+    (retrieval is deterministic, generation need not be), or, for answers that cite nothing,
+    when it differs from the one given to the same question asked alone.
+    """
+    import httpx
     import openai
 
     client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=600)
 
-    def ask(question: str) -> tuple[str, float]:
+    def ask(question: str) -> tuple[str, set[str], float]:
         started = time.perf_counter()
         reply = client.chat.completions.create(
             model="kabar", messages=[{"role": "user", "content": question}]
         )
-        return reply.choices[0].message.content or "", time.perf_counter() - started
+        message = reply.choices[0].message
+        cited = {c["chunk_id"] for c in (message.model_extra or {}).get("citations", [])}
+        return message.content or "", cited, time.perf_counter() - started
 
-    reference = {q: ask(q)[0] for q in questions}
+    retrieved = {
+        q: {h["chunk_id"] for h in httpx.post(url + "/v1/search", json={"query": q}).json()["hits"]}
+        for q in questions
+    }
+    alone = {q: ask(q)[0] for q in questions}
     jobs = [questions[i % len(questions)] for i in range(requests)]
     latencies, errors, mixups = [], [], []
     started = time.perf_counter()
@@ -49,12 +62,14 @@ def load(url: str, questions: list[str], clients: int, requests: int) -> dict[st
         for future in concurrent.futures.as_completed(futures):
             question = futures[future]
             try:
-                text, seconds = future.result()
+                text, cited, seconds = future.result()
             except Exception as exc:  # counted and reported, never hidden
                 errors.append(f"{type(exc).__name__}: {exc}")
                 continue
             latencies.append(seconds)
-            if text != reference[question]:
+            if (cited and not cited <= retrieved[question]) or (
+                not cited and text != alone[question]
+            ):
                 mixups.append(question)
     wall = time.perf_counter() - started
     latencies.sort()

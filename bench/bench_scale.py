@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,15 +28,13 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from corpus import make_corpus  # noqa: E402
+from bench_core import latency_ms  # noqa: E402
+from corpus import CHUNKS_PER_ARTICLE, make_corpus  # noqa: E402
 from servers import free_port  # noqa: E402
 
 from rag import RAG, Settings  # noqa: E402
 from rag.chunk import chunk  # noqa: E402
 from rag.clean import clean  # noqa: E402
-from rag.evaluate import load_items  # noqa: E402
-
-QUESTIONS = [i.question for i in load_items(HERE.parent / "eval" / "seed_set.jsonl")][:40]
 
 
 class PeakMemory:
@@ -61,18 +58,6 @@ class PeakMemory:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def latency(engine: RAG, runs: int = 2) -> tuple[float, float]:
-    engine.search(QUESTIONS[0])
-    times = []
-    for _ in range(runs):
-        for q in QUESTIONS:
-            started = time.perf_counter()
-            engine.search(q, k=5)
-            times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
 def fill(engine: RAG, corpus: Path, skip: set[str], target: int) -> int:
@@ -118,7 +103,7 @@ def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
 def measure(size: int, embed: int, work: Path) -> dict[str, float]:
     corpus = work / f"corpus-{size}"
     make_corpus(corpus, size)
-    first = sorted(corpus.glob("*.txt"))[: max(1, embed // 6)]
+    first = sorted(corpus.glob("*.txt"))[: max(1, embed // CHUNKS_PER_ARTICLE)]
     sample = work / f"sample-{size}"
     sample.mkdir()
     for path in first:
@@ -135,7 +120,7 @@ def measure(size: int, embed: int, work: Path) -> dict[str, float]:
         report = engine.ingest([sample])
         pipeline = report.chunks_written / (time.perf_counter() - started)
         filled = fill(engine, corpus, {p.name for p in first}, size)
-        embedded_p50, embedded_p95 = latency(engine)
+        embedded_p50, embedded_p95 = latency_ms(engine, runs=2)
     result = {
         "chunks": engine.store.count(),
         "embedded_chunks": report.chunks_written,
@@ -161,7 +146,7 @@ def measure(size: int, embed: int, work: Path) -> dict[str, float]:
                 metadatas=got["metadatas"],
             )
         remote.store.bump_revision()
-        result["server_search_p50_ms"], result["server_search_p95_ms"] = latency(remote)
+        result["server_search_p50_ms"], result["server_search_p95_ms"] = latency_ms(remote, 2)
     finally:
         server.terminate()
         server.wait()

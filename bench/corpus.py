@@ -16,6 +16,7 @@ from rag.chunk import sentences
 from rag.clean import clean
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+CHUNKS_PER_ARTICLE = 9  # nine paragraphs of three seed sentences: ~9.4 chunks of <= 600 chars
 MONTHS = [
     "Januari",
     "Februari",
@@ -42,11 +43,11 @@ def seed_sentences() -> list[str]:
 
 
 def make_corpus(out: Path, chunks: int, seed: int = 7) -> int:
-    """Write articles of about six 600-character chunks each until ``chunks`` is reached."""
+    """Write articles of about nine 600-character chunks each until ``chunks`` is reached."""
     rng = random.Random(seed)
     pool = seed_sentences()
     out.mkdir(parents=True, exist_ok=True)
-    articles = max(1, chunks // 6)
+    articles = max(1, chunks // CHUNKS_PER_ARTICLE)
     for n in range(articles):
         title = " ".join(rng.choice(pool).split()[:9]).rstrip(",.;:")
         date = f"{rng.randint(1, 28)} {rng.choice(MONTHS)} {rng.randint(2019, 2024)}"

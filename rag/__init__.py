@@ -6,13 +6,15 @@ import os
 
 # Offline by default: no hub retries, no price-list fetch, no telemetry. Set a variable yourself
 # (for example HF_HUB_OFFLINE=0 to let sentence-transformers download a hub model) to override.
-for _name, _value in {
+# The libraries read these when they are imported, which kabar does lazily, after this.
+OFFLINE_ENVIRONMENT = {
     "HF_HUB_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "ANONYMIZED_TELEMETRY": "False",
-}.items():
+}
+for _name, _value in OFFLINE_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
 
 from rag.answer import Answer, Citation
@@ -31,6 +33,7 @@ from rag.ingest import IngestReport
 from rag.search import Hit, Source
 
 __all__ = [
+    "OFFLINE_ENVIRONMENT",
     "RAG",
     "Answer",
     "Citation",

@@ -23,7 +23,7 @@ from rag.clean import detect_language
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import LLMError
-from rag.search import Hit, Source
+from rag.search import Hit
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 ABSTAIN_MARK = "NOT_IN_SOURCES"
@@ -50,18 +50,10 @@ KEEP_SENTENCES = 2  # sentences of each passage shown to the model (plus any clo
 
 @dataclass(frozen=True)
 class Citation:
-    """One cited passage: its number in the answer, where it came from, the supporting sentence."""
+    """One cited passage: its number in the answer, the passage, and its supporting sentence."""
 
     n: int
-    chunk_id: str
-    doc_id: str
-    source: str
-    title: str
-    outlet: str
-    date: str
-    text: str
-    start: int
-    end: int
+    passage: Hit
     quote: str
     """The passage sentence that best supports the claims citing it."""
     quote_start: int
@@ -69,12 +61,16 @@ class Citation:
     """Offsets of ``quote`` in the original article text."""
     supported: bool
     """Whether the quote is close enough to the claim to count as checked support."""
-    also_in: tuple[Source, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "also_in"}
-        out["also_in"] = [s.__dict__ for s in self.also_in]
-        return out
+        return {
+            "n": self.n,
+            **self.passage.to_dict(),
+            "quote": self.quote,
+            "quote_start": self.quote_start,
+            "quote_end": self.quote_end,
+            "supported": self.supported,
+        }
 
 
 @dataclass(frozen=True)
@@ -404,20 +400,11 @@ def _citation(n: int, evidence: Evidence, sentence: int, score: float) -> Citati
     _, start, end = evidence.spans[sentence]
     return Citation(
         n=n,
-        chunk_id=hit.chunk_id,
-        doc_id=hit.doc_id,
-        source=hit.source,
-        title=hit.title,
-        outlet=hit.outlet,
-        date=hit.date,
-        text=hit.text,
-        start=hit.start,
-        end=hit.end,
+        passage=hit,
         quote=hit.text[start:end],
         quote_start=to_original(hit, start),
         quote_end=to_original(hit, end),
         supported=score >= SUPPORTED,
-        also_in=hit.also_in,
     )
 
 

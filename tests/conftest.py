@@ -1,26 +1,21 @@
-"""Shared fixtures. Offline settings come first, before anything imports huggingface_hub."""
+"""Shared fixtures. The offline environment is forced before any library reads it."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
-for _name, _value in {
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "ANONYMIZED_TELEMETRY": "False",
-}.items():
-    os.environ[_name] = _value
+import pytest
+
+import rag
+from rag import RAG, Settings
+
+# rag sets these only where the developer has not; the tests always run offline. No library
+# that reads them (huggingface_hub, litellm, gradio, chromadb) has been imported yet.
+os.environ.update(rag.OFFLINE_ENVIRONMENT)
 for _name in [n for n in os.environ if n.startswith("KABAR_")]:
     del os.environ[_name]  # a developer's own settings must not leak into the tests
-
-import shutil  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-from rag import RAG, Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

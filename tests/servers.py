@@ -13,6 +13,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def failing_provider(secret: str) -> dict[str, str]:
+    """Environment for a kabar server whose model's provider refuses connections."""
+    return {
+        "KABAR_LLM": "openai/gpt-4o-mini",
+        "KABAR_LLM_RETRIES": "0",
+        "OPENAI_API_BASE": "http://127.0.0.1:9/v1",  # nothing listens on port 9
+        "OPENAI_API_KEY": secret,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

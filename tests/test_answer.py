@@ -47,11 +47,12 @@ def test_citations_point_at_the_passages_that_support_the_claims(seeded: RAG, ll
     answer = ask(seeded, "Which frigate did Kim board?")
     assert not answer.abstained and answer.text.endswith(f"[{frigate}].")
     (citation,) = answer.citations
-    assert citation.n == frigate and citation.source == KINZHAL
+    assert citation.n == frigate and citation.passage.source == KINZHAL
     assert "Marsekal Shaposhnikov" in citation.quote and citation.supported
     original = seeded.article_text(KINZHAL)
     assert original[citation.quote_start : citation.quote_end] == citation.quote
-    assert original[citation.start : citation.end].startswith(citation.text.split("\n")[0])
+    passage = citation.passage
+    assert original[passage.start : passage.end].startswith(passage.text.split("\n")[0])
 
 
 def test_a_citation_to_the_wrong_passage_is_moved_to_the_right_one(
@@ -61,7 +62,7 @@ def test_a_citation_to_the_wrong_passage_is_moved_to_the_right_one(
     wrong = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" not in h.text)
     llm_replies["answer"] = f"Kim boarded the frigate Marsekal Shaposhnikov [{wrong}]."
     answer = ask(seeded, "Which frigate did Kim board?")
-    assert [c.source for c in answer.citations] == [KINZHAL]
+    assert [c.passage.source for c in answer.citations] == [KINZHAL]
     assert "Shaposhnikov" in answer.citations[0].quote
     assert f"[{wrong}]" not in answer.text
 
@@ -159,7 +160,9 @@ def test_malformed_history_is_refused(seeded: RAG) -> None:
 def test_extractive_answer_cites_the_sentence_it_quotes(seeded: RAG) -> None:
     answer = seeded.ask("Kapal apa yang dinaiki Kim dan Shoigu?", llm="extractive")
     assert not answer.abstained and answer.model == "extractive"
-    assert any(c.source == KINZHAL and c.quote.rstrip(".") in answer.text for c in answer.citations)
+    assert any(
+        c.passage.source == KINZHAL and c.quote.rstrip(".") in answer.text for c in answer.citations
+    )
     assert any("Shaposhnikov" in c.quote for c in answer.citations)
 
 
@@ -236,4 +239,4 @@ def test_local_model_answers_a_seed_question_with_citations(seeded: RAG) -> None
     assert answer.model == "local/qwen2.5-1.5b"
     assert not answer.abstained, answer.text
     assert "Shaposhnikov" in answer.text
-    assert any(c.source == KINZHAL for c in answer.citations)
+    assert any(c.passage.source == KINZHAL for c in answer.citations)

@@ -11,7 +11,7 @@ from pathlib import Path
 import openai
 import pytest
 from conftest import KINZHAL, ROOT, SEEDS
-from servers import kabar_server
+from servers import failing_provider, kabar_server
 
 from rag import RAG, Settings
 
@@ -149,3 +149,21 @@ def test_eight_concurrent_clients_get_their_own_answers(api: str) -> None:
     result = load(api, questions, clients=8, requests=24)
     assert result["errors"] == [] and result["mixed_up"] == []
     assert result["throughput_rps"] > 0
+
+
+def test_a_failing_model_gives_a_502_with_a_message(tmp_path: Path) -> None:
+    RAG(Settings(index_dir=str(tmp_path))).ingest([SEEDS / KINZHAL])
+    with kabar_server(
+        "api",
+        tmp_path,
+        tmp_path / "log",
+        **failing_provider("sk-kabar-api-secret-0123456789"),
+    ) as url:
+        code, reply = post(
+            url + "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": "Siapa juru bicara Kremlin?"}]},
+        )
+        assert code == 502 and "could not connect" in reply["error"]["message"]
+        assert "sk-kabar-api-secret" not in json.dumps(reply)
+        code, _ = post(url + "/v1/search", {"query": "Kinzhal"})
+        assert code == 200

@@ -9,7 +9,9 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import KINZHAL, ROOT
-from servers import kabar_server
+from servers import failing_provider, kabar_server
+
+from rag.ui import _plain
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -131,3 +133,37 @@ def test_gradio_api_answers_the_same_question(chat: str) -> None:
     )
     history, sources, _ = result
     assert KINZHAL in sources and history[-1]["role"] == "assistant"
+    assert "[" in _plain(history[-1]["content"])
+
+
+def test_a_failing_model_gives_a_readable_error_and_the_app_keeps_serving(tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    from rag import RAG, Settings
+
+    RAG(Settings(index_dir=str(tmp_path))).ingest([ROOT / "seeds"])
+    with kabar_server(
+        "serve",
+        tmp_path,
+        tmp_path / "server.log",
+        **failing_provider("sk-kabar-ui-secret-0123456789"),
+    ) as url:
+        client = Client(url, verbose=False)
+        history, _, _ = client.predict(
+            "Who led the Chinese delegation?", [], 5, "openai/gpt-4o-mini", api_name="/ask"
+        )
+        reply = _plain(history[-1]["content"])
+        assert "could not connect" in reply and "sk-kabar-ui-secret" not in reply
+        history, sources, _ = client.predict(
+            "Kapal apa yang dinaiki Kim dan Shoigu?", [], 5, "extractive", api_name="/ask"
+        )
+        assert "Shaposhnikov" in _plain(history[-1]["content"]) and KINZHAL in sources
+
+
+def test_chat_history_from_the_browser_becomes_plain_text() -> None:
+    parts = [{"type": "text", "text": "Kim melihat [[1]](#kabar-source-1) rudal &amp; kapal"}]
+    assert _plain(parts) == "Kim melihat [1] rudal & kapal"
+    assert (
+        _plain("_The articles do not contain the answer._")
+        == "The articles do not contain the answer."
+    )

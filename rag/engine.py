@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
@@ -133,10 +134,10 @@ class RAG:
     ) -> list[Hit]:
         """The ``k`` most relevant passages for ``query`` (English or Indonesian)."""
         query, k = self._check_question(query), self._check_k(k)
-        filters = Filters(tuple(sources), date_from or "", date_to or "")
+        filters = Filters(tuple(sources), _check_date(date_from), _check_date(date_to))
+        self._refresh_lexical()
         if self.store.count() == 0:
             return []
-        self._refresh_lexical()
         return hybrid_search(query, k, self.store, self._lexical, self.embedder, filters)
 
     def ask(
@@ -227,6 +228,16 @@ class RAG:
             sources.append(record.metadata.get("source", ""))
             dates.append(int(record.metadata.get("date_num", 0)))
         self._lexical.build(revision, ids, texts, sources, dates)
+
+
+def _check_date(value: object) -> str:
+    """An ISO date filter (YYYY-MM-DD) or empty; InputError otherwise."""
+    if not value:
+        return ""
+    try:
+        return datetime.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise InputError(f"dates are written YYYY-MM-DD, not {value!r}") from None
 
 
 def _check_history(history: object) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ import pytest
 from conftest import KINZHAL
 
 from rag import RAG, Answer, InputError, LLMError
-from rag.answer import parse_citations
+from rag.answer import parse_citations, ungrounded_numbers
 from rag.llm import litellm_module
 
 MODEL = "openai/gpt-4o-mini"
@@ -240,3 +240,16 @@ def test_local_model_answers_a_seed_question_with_citations(seeded: RAG) -> None
     assert not answer.abstained, answer.text
     assert "Shaposhnikov" in answer.text
     assert any(c.passage.source == KINZHAL for c in answer.citations)
+
+
+def test_a_number_no_passage_contains_is_treated_as_invented(seeded: RAG) -> None:
+    hits = seeded.search("Berapa tabung torpedo di fregat Marsekal Shaposhnikov?")
+    assert ungrounded_numbers("The launcher has 4 tubes [1].", "How many tubes?", hits) == set()
+    assert ungrounded_numbers("It is 8,000 km from Moscow [1].", "How far?", hits) == set()
+    assert ungrounded_numbers("The range is 1,000 km [1].", "What range?", hits) == {"1000"}
+
+
+def test_an_answer_with_an_invented_number_abstains(seeded: RAG, llm_replies) -> None:
+    llm_replies["answer"] = "The Kinzhal missile has a range of 2,000 kilometres [1]."
+    answer = ask(seeded, "What is the range of the Kinzhal missile shown to Kim?")
+    assert answer.abstained and answer.abstain_reason == "ungrounded"

@@ -87,9 +87,11 @@ def test_bad_questions_get_a_clear_error(seeded: RAG, question: object) -> None:
         seeded.search(question)  # type: ignore[arg-type]
 
 
-def test_bad_k_gets_a_clear_error(seeded: RAG) -> None:
+def test_bad_k_or_date_gets_a_clear_error(seeded: RAG) -> None:
     with pytest.raises(InputError, match="k must be"):
         seeded.search("Kim", k=0)
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        seeded.search("Kim", date_from="27 Juli 2023")
 
 
 def test_empty_index_returns_no_hits(fresh: RAG) -> None:

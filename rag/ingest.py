@@ -52,10 +52,6 @@ class IngestReport:
     chunks_deleted: int = 0
     seconds: float = 0.0
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "

@@ -220,16 +220,6 @@ class Store:
         )
 
 
-def stored_embedder(settings: Settings) -> str | None:
-    """The embedder an existing index was built with, or None when there is no index yet."""
-    client = make_client(settings)
-    try:
-        collection = client.get_collection(settings.collection, embedding_function=None)
-    except Exception:  # chromadb raises NotFoundError (or ValueError in older releases)
-        return None
-    return (collection.metadata or {}).get("embedder")
-
-
 def _metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
     return {
         "doc_id": doc.doc_id,

@@ -92,6 +92,12 @@ def test_question_streams_a_cited_answer_from_the_right_article(page) -> None:
     assert KINZHAL in sources, sources
     assert page.locator(".kabar-source mark").count() >= 1  # the supporting sentence
     assert "[" in seen[-1]
+    marker = page.get_by_test_id("bot").first.locator("a[href^='#kabar-source-']").first
+    target = marker.get_attribute("href")
+    assert page.locator(target).count() == 1  # [n] links to its card in the sources panel
+    pages = len(page.context.pages)
+    marker.click()
+    assert page.url.endswith(target) and len(page.context.pages) == pages  # same tab
 
 
 def test_follow_up_question_is_answered_in_context(page) -> None:

@@ -37,8 +37,7 @@ def prompt_tokens(engine: RAG, question: str, model: str) -> int:
     hits = engine.search(question)
     evidence = Evidence.gather(question, hits, engine.embedder)
     messages = engine._answerer.messages(question, evidence, detect_language(question))
-    path = llm.local_model_path(model.removeprefix(llm.LOCAL_PREFIX))
-    result = llm._server(path).complete({"messages": messages, "max_tokens": 1})
+    result = llm.local_engine(model).complete({"messages": messages, "max_tokens": 1})
     return int(result["usage"]["prompt_tokens"])
 
 

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from bench_core import latency_ms  # noqa: E402
 from corpus import CHUNKS_PER_ARTICLE, make_corpus  # noqa: E402
-from servers import free_port  # noqa: E402
+from servers import chroma_server  # noqa: E402
 
 from rag import RAG, Settings  # noqa: E402
 from rag.chunk import chunk  # noqa: E402
@@ -82,24 +80,6 @@ def fill(engine: RAG, corpus: Path, skip: set[str], target: int) -> int:
     return added
 
 
-def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2)
-            return process, url
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("chroma run did not start")
-
-
 def measure(size: int, embed: int, work: Path) -> dict[str, float]:
     corpus = work / f"corpus-{size}"
     make_corpus(corpus, size)
@@ -132,8 +112,7 @@ def measure(size: int, embed: int, work: Path) -> dict[str, float]:
         "search_p95_ms": embedded_p95,
         "peak_rss_mib": memory.peak,
     }
-    server, url = chroma_server(work / f"chroma-{size}")
-    try:
+    with chroma_server(work / f"chroma-{size}") as url:
         remote = RAG(Settings(index_dir=str(work / f"remote-{size}"), chroma_url=url))
         for start in range(0, engine.store.count(), 5000):
             got = engine.store.collection.get(
@@ -147,9 +126,6 @@ def measure(size: int, embed: int, work: Path) -> dict[str, float]:
             )
         remote.store.bump_revision()
         result["server_search_p50_ms"], result["server_search_p95_ms"] = latency_ms(remote, 2)
-    finally:
-        server.terminate()
-        server.wait()
     return result
 
 

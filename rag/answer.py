@@ -350,7 +350,7 @@ class Answerer:
         cursor = 0
         for start, end in sentences(text):
             sentence = text[start:end]
-            numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+            numbers = cited_numbers(sentence)
             claim = _strip_markers(sentence)
             if numbers and claim:
                 scores = evidence.support(self.embedder.query(claim), claim)
@@ -370,7 +370,7 @@ class Answerer:
             pieces.append(text[cursor:start] + sentence)
             cursor = end
         text = "".join(pieces) + text[cursor:]
-        for n in cited_numbers(text):  # a marker standing alone after its sentence's full stop
+        for n in cited_numbers(text):  # a marker on a "sentence" with no words of its own
             if n not in support:
                 rows = evidence.rows(n)
                 i = max(rows, key=lambda r: evidence.scores[r])
@@ -400,8 +400,8 @@ def ungrounded_numbers(answer: str, question: str, hits: Sequence[Hit]) -> set[s
     """Numbers the answer states that neither the question nor any passage contains.
 
     Numbers read the same in English and Indonesian, so one that no passage holds is invented
-    ("1,000 km", "Rp 1.200 juta"): on the seed set this caught a quarter of the local model's
-    answers to unanswerable questions and no correct answer.
+    ("1,000 km", "Rp 1.200 juta"): in the seed-set run of the local model this turned away 4 of
+    the 12 unanswerable questions and no answerable one.
     """
     known = _numbers(question)
     for hit in hits:

@@ -333,7 +333,7 @@ def _warm_up(engine: rag.RAG) -> None:
         engine.search("warm up", k=1)
         if engine.settings.llm.startswith(llm.LOCAL_PREFIX):
             llm.litellm_module()
-            llm.local_model_path(engine.settings.llm.removeprefix(llm.LOCAL_PREFIX))
+            llm.local_engine(engine.settings.llm)
     except KabarError as exc:  # reported again, clearly, on the first question
         print(f"kabar: warning: {exc}", file=sys.stderr)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from rag.answer import Answer, Answerer
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import InputError, KabarError
-from rag.ingest import Ingestor, IngestReport, Progress
+from rag.ingest import Ingestor, IngestReport, Progress, safe_name
 from rag.lexical import LexicalIndex
 from rag.search import Filters, Hit, hybrid_search
 from rag.store import Store
@@ -136,8 +137,6 @@ class RAG:
         query, k = self._check_question(query), self._check_k(k)
         filters = Filters(tuple(sources), _check_date(date_from), _check_date(date_to))
         self._refresh_lexical()
-        if self.store.count() == 0:
-            return []
         return hybrid_search(query, k, self.store, self._lexical, self.embedder, filters)
 
     def ask(
@@ -172,28 +171,27 @@ class RAG:
 
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article with its metadata, sorted by date then file name."""
-        found: dict[str, ArticleInfo] = {}
+        chunks: Counter[str] = Counter()
+        first: dict[str, dict[str, Any]] = {}
         for record in self.store.records():
-            m = record.metadata
-            info = found.get(m["source"])
-            if info is None:
-                found[m["source"]] = ArticleInfo(
-                    m["source"],
-                    m.get("doc_id", ""),
-                    m.get("title", ""),
-                    m.get("outlet", ""),
-                    m.get("city", ""),
-                    m.get("date", ""),
-                    1,
-                )
-            else:
-                found[m["source"]] = ArticleInfo(**{**info.__dict__, "chunks": info.chunks + 1})
-        return sorted(found.values(), key=lambda a: (a.date, a.source))
+            chunks[record.metadata["source"]] += 1
+            first.setdefault(record.metadata["source"], record.metadata)
+        articles = [
+            ArticleInfo(
+                source,
+                m.get("doc_id", ""),
+                m.get("title", ""),
+                m.get("outlet", ""),
+                m.get("city", ""),
+                m.get("date", ""),
+                chunks[source],
+            )
+            for source, m in first.items()
+        ]
+        return sorted(articles, key=lambda a: (a.date, a.source))
 
     def article_text(self, source: str) -> str:
         """The original text of an indexed article (as kept at ingest)."""
-        from rag.ingest import safe_name
-
         path = self.settings.index_path / "articles" / safe_name(source)
         if not path.exists():
             raise KabarError(f"no article named {source!r} in {self.settings.index_path}")

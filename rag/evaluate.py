@@ -22,7 +22,7 @@ from typing import Any
 from rag.answer import Answer
 from rag.config import Settings
 from rag.errors import KabarError
-from rag.search import Hit
+from rag.search import Hit, trigrams
 
 QUOTE_COVERAGE = 0.5  # share of a quote's word trigrams a passage must contain
 
@@ -89,11 +89,11 @@ def relevant_units(item: EvalItem, hit: Hit) -> set[int]:
     docs = {hit.source, *(s.source for s in hit.also_in)}
     if not docs & set(item.gold_docs):
         return set()
-    text = _trigrams(hit.text)
+    text = trigrams(hit.text)
     return {
         i
         for i, quote in enumerate(item.gold_quotes)
-        if (q := _trigrams(quote)) and len(q & text) / len(q) >= QUOTE_COVERAGE
+        if (q := trigrams(quote)) and len(q & text) / len(q) >= QUOTE_COVERAGE
     }
 
 
@@ -532,8 +532,3 @@ def _cell(value: float | None) -> str:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _trigrams(text: str) -> set[tuple[str, ...]]:
-    words = re.findall(r"\w+", text.casefold())
-    return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}

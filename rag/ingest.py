@@ -20,7 +20,7 @@ from rag.clean import Document, clean
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import DocumentError
-from rag.read import decode, discover, read_text
+from rag.read import SUFFIXES, check_size, decode, discover, read_text
 from rag.store import Store
 
 Progress = Callable[[int, int, str], None]
@@ -126,13 +126,11 @@ class Ingestor:
         report = IngestReport()
         try:
             source = safe_name(name)
-            if Path(source).suffix.lower() not in (".txt", ".md"):
-                raise DocumentError(f"{source}: only .txt and .md articles can be added")
-            if len(data) > self.settings.max_file_bytes:
+            if Path(source).suffix.lower() not in SUFFIXES:
                 raise DocumentError(
-                    f"{source} is {len(data) / 2**20:.1f} MiB, over the "
-                    f"{self.settings.max_file_bytes / 2**20:.0f} MiB limit"
+                    f"{source}: only {' and '.join(SUFFIXES)} articles can be added"
                 )
+            check_size(source, len(data), self.settings.max_file_bytes)
             plan = self._plan(source, decode(data, source), report)
             self._write([plan] if plan else [], report)
         except DocumentError as exc:

@@ -154,6 +154,11 @@ def _server(path: Path) -> _LocalServer:
     return _LocalServer(path)
 
 
+def local_engine(model: str) -> _LocalServer:
+    """The in-process engine for a ``local/...`` model (prefix optional), loaded once."""
+    return _server(local_model_path(model.removeprefix(LOCAL_PREFIX)))
+
+
 def _request(messages: list[dict[str, Any]], optional_params: dict[str, Any]) -> dict[str, Any]:
     request: dict[str, Any] = {"messages": messages}
     for key in ("max_tokens", "temperature", "top_p", "stop", "seed"):
@@ -172,7 +177,7 @@ def _local_handler() -> Any:
         def completion(  # type: ignore[override]
             self, model: str, messages: list, model_response: Any, optional_params: dict, **_: Any
         ) -> Any:
-            result = _server(local_model_path(model)).complete(_request(messages, optional_params))
+            result = local_engine(model).complete(_request(messages, optional_params))
             choice = result["choices"][0]
             model_response.choices[0].message.content = choice["message"].get("content") or ""
             model_response.choices[0].finish_reason = choice.get("finish_reason") or "stop"
@@ -188,8 +193,7 @@ def _local_handler() -> Any:
         def streaming(  # type: ignore[override]
             self, model: str, messages: list, optional_params: dict, **_: Any
         ) -> Iterator[GenericStreamingChunk]:
-            server = _server(local_model_path(model))
-            for chunk in server.stream(_request(messages, optional_params)):
+            for chunk in local_engine(model).stream(_request(messages, optional_params)):
                 choice = (chunk.get("choices") or [{}])[0]
                 text = (choice.get("delta") or {}).get("content") or ""
                 finish = choice.get("finish_reason")

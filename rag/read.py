@@ -66,15 +66,19 @@ def _not_regular(path: Path) -> str:
     return "no such file or folder"
 
 
+def check_size(name: str, size: int, max_bytes: int) -> None:
+    """DocumentError when an article of ``size`` bytes is over the limit."""
+    if size > max_bytes:
+        raise DocumentError(
+            f"{name} is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit "
+            "(raise KABAR_MAX_FILE_BYTES to allow it)"
+        )
+
+
 def read_text(path: Path, max_bytes: int) -> str:
     """The decoded text of ``path``; raises DocumentError with the reason when it is unusable."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(
-                f"{path.name} is {size / 2**20:.1f} MiB, over the "
-                f"{max_bytes / 2**20:.0f} MiB limit (raise KABAR_MAX_FILE_BYTES to allow it)"
-            )
+        check_size(path.name, path.stat().st_size, max_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{path.name}: cannot read: {exc.strerror or exc}") from None

@@ -124,11 +124,12 @@ def hybrid_search(
     filters: Filters = Filters(),
 ) -> list[Hit]:
     """The ``k`` best passages for ``query``: fused dense and lexical ranks, duplicates merged."""
+    stored = store.count()
+    if stored == 0:
+        return []
     pool = max(4 * k, 20)
     vector = embedder.query(query)
-    dense = _with_article_context(
-        store.query(vector, min(pool, store.count()), filters.chroma_where())
-    )
+    dense = _with_article_context(store.query(vector, min(pool, stored), filters.chroma_where()))
     weight = lexical.vocabulary_coverage(query) ** 2
     lexical_hits = lexical.search(query, pool, filters.mask(lexical)) if weight > 0 else []
     fused: dict[str, float] = {}
@@ -179,7 +180,7 @@ def _collapse(hits: list[Hit], k: int) -> list[Hit]:
     """Merge near-identical passages from different articles into the best-ranked one."""
     kept: list[tuple[Hit, set[tuple[str, ...]]]] = []
     for hit in hits:
-        grams = _trigrams(hit.text)
+        grams = trigrams(hit.text)
         for i, (other, other_grams) in enumerate(kept):
             if other.source != hit.source and _overlap(grams, other_grams) >= DUPLICATE_OVERLAP:
                 source = Source(
@@ -198,7 +199,8 @@ def _with_source(hit: Hit, source: Source) -> Hit:
     return replace(hit, also_in=(*hit.also_in, source))
 
 
-def _trigrams(text: str) -> set[tuple[str, ...]]:
+def trigrams(text: str) -> set[tuple[str, ...]]:
+    """Word trigrams of ``text``, case-folded: the unit of near-duplicate and quote matching."""
     words = re.findall(r"\w+", text.casefold())
     return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
 

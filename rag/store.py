@@ -104,8 +104,8 @@ class Store:
         meta["revision"] = self.known_revision = uuid.uuid4().hex
         self.collection.modify(metadata=meta)
 
-    def sync(self) -> bool:
-        """Catch up with writes made by another process; True when the store changed.
+    def sync(self) -> None:
+        """Catch up with writes made by another process.
 
         chromadb keeps one in-memory view of an embedded store per process, and that view does
         not see another process's writes (reads of their ids fail). When the revision moved
@@ -114,7 +114,7 @@ class Store:
         """
         revision = self.revision
         if revision == self.known_revision:
-            return False
+            return
         if not self.settings.chroma_url:
             from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -124,7 +124,6 @@ class Store:
             self.client = make_client(self.settings)
             self.collection = self._open_collection()
         self.known_revision = revision
-        return True
 
     def count(self) -> int:
         return self.collection.count()

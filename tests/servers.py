@@ -13,6 +13,51 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+@contextmanager
+def chroma_server(data: Path) -> Iterator[str]:
+    """Run a real `chroma run` on a free localhost port until the block ends; yields its URL."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    data.mkdir(parents=True, exist_ok=True)
+    with (data / "server.log").open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(chroma),
+                "run",
+                "--path",
+                str(data / "db"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url + "/api/v2/heartbeat", process, data / "server.log", "chroma run")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, what: str) -> None:
+    """Poll ``url`` until it answers; RuntimeError (with the log) if the process dies or stalls."""
+    deadline = time.monotonic() + 180
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start:\n{log.read_text()}") from None
+            time.sleep(0.3)
+
+
 def failing_provider(secret: str) -> dict[str, str]:
     """Environment for a kabar server whose model's provider refuses connections."""
     return {
@@ -43,19 +88,7 @@ def kabar_server(command: str, index: Path, log: Path, **env: str) -> Iterator[s
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"kabar {command} exited:\n{log.read_text()}")
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"kabar {command} did not start:\n{log.read_text()}"
-                        ) from None
-                    time.sleep(0.5)
+            _wait_until_up(url + "/healthz", process, log, f"kabar {command}")
             yield url
         finally:
             process.terminate()

@@ -93,9 +93,6 @@ class Document:
         """Content hash of the original text: same text, same id."""
         return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
-    def paragraph_texts(self) -> list[str]:
-        return [self.text[s:e] for s, e in self.paragraphs]
-
 
 def clean(text: str, source: str) -> Document:
     """Drop boilerplate, repeated paragraphs and captions; read title, outlet, city and date."""

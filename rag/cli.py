@@ -129,13 +129,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def _progress(description: str):
     """A rich progress bar driven by the ``progress(done, total, name)`` callback."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         TextColumn("{task.fields[name]}"),
         transient=True,
         disable=not sys.stderr.isatty(),

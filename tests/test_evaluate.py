@@ -12,7 +12,15 @@ import pytest
 from conftest import KINZHAL, ROOT, SEEDS
 
 from rag import RAG, Settings
-from rag.evaluate import EvalItem, build, compare, load_items, run, write_report
+from rag.evaluate import (
+    EvalItem,
+    EvalSetError,
+    build,
+    compare,
+    load_items,
+    run,
+    write_report,
+)
 from rag.llm import litellm_module
 
 ITEMS = load_items(ROOT / "eval" / "seed_set.jsonl")
@@ -34,6 +42,61 @@ def test_gate_fails_when_a_gated_metric_drops_beyond_the_margin() -> None:
     assert passed  # latency is reported, not gated
 
 
+def test_compare_keeps_wide_numbers_apart() -> None:
+    """Latencies in the thousands used to run into each other (``228.587-1439.805``)."""
+    base = result({"hit@5": 0.9, "search_p50_ms": 228.587})
+    text, _ = compare(base, result({"hit@5": 0.9, "search_p50_ms": 1439.805}), 0.02)
+    row = next(line for line in text.splitlines() if line.startswith("search_p50_ms"))
+    assert row.split() == ["search_p50_ms", "228.587", "1439.805", "+1211.218"]
+    header = next(line for line in text.splitlines() if line.startswith("metric"))
+    assert header.split() == ["metric", "base", "new", "delta", "gate"]
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("{not json", "Expecting property name"),
+        ('{"question": "Who?"}', "'id' must be a non-empty string"),
+        ('{"id": "q1", "question": "Who?", "key_facts": ["Kim"]}', "'key_facts' must be a list"),
+        ('{"id": "q1", "question": "Who?", "answerable": "yes"}', "'answerable' must be true"),
+        ('{"id": "q1", "question": "Who?", "history": [{"role": "bot"}]}', "'history' must be"),
+        ('["q1", "Who?"]', "an item must be a JSON object"),
+    ],
+)
+def test_a_bad_eval_line_is_reported_with_file_and_line(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"id": "q0", "question": "What?"}\n\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(EvalSetError, match=f"^{path}:3: not a valid eval item: ") as caught:
+        load_items(path)
+    assert problem in str(caught.value)
+
+
+def test_a_missing_or_empty_eval_set_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EvalSetError, match="cannot read eval set .*nothing.jsonl"):
+        load_items(tmp_path / "nothing.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
+    with pytest.raises(EvalSetError, match="empty.jsonl: the eval set holds no items"):
+        load_items(tmp_path / "empty.jsonl")
+
+
+def test_kabar_eval_run_reports_a_bad_set_without_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "q1"}\n', encoding="utf-8")
+    cli = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "--index-dir", str(tmp_path / "ix"), "eval", "run"]
+        + ["--set", str(bad), "--retrieval-only"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    assert cli.returncode == 1
+    assert cli.stderr == (
+        f"kabar: error: {bad}:1: not a valid eval item: 'question' must be a non-empty string\n"
+    )
+
+
 def test_compare_lists_questions_that_flipped_from_right_to_wrong() -> None:
     row = {"id": "q01", "question": "What did Kim inspect?", "answerable": True}
     base = result({"hit@5": 1.0}, [{**row, "hit@5": 1.0, "correct": 1.0}])
@@ -49,7 +112,13 @@ def test_run_scores_a_set_and_writes_the_reports(seeded: RAG, tmp_path: Path) ->
     ][:2]
     outcome = run(engine, picked)
     m = outcome["metrics"]
-    assert m["hit@5"] == 1.0 and 0 <= m["answer_correct"] <= 1
+    rows = {r["id"]: r for r in outcome["rows"]}
+    assert m["hit@5"] == 1.0
+    # the aggregates are the means over the answerable rows; both unanswerable ones declined
+    assert m["answer_correct"] == round(
+        sum(rows[i]["correct"] for i in ("q01", "q02", "q03")) / 3, 4
+    )
+    assert m["abstention_recall"] == 1.0
     assert {"mrr@10", "ndcg@10", "citation_precision", "abstention_recall", "search_p95_ms"} <= set(
         m
     )

@@ -14,10 +14,11 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from rag.answer import Answer, Answerer
+from rag.clean import Document
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import InputError, KabarError
-from rag.ingest import Ingestor, IngestReport, Progress, safe_name
+from rag.ingest import Ingestor, IngestReport, Progress, kept_document
 from rag.lexical import LexicalIndex
 from rag.search import Filters, Hit, hybrid_search
 from rag.store import Store
@@ -34,6 +35,7 @@ class ArticleInfo:
     city: str
     date: str
     chunks: int
+    url: str = ""
 
 
 class RAG:
@@ -112,8 +114,10 @@ class RAG:
             store = Store(self.settings, self.embedder.name, self.embedder.dim, verify=False)
             store.reset()
             self.__dict__["store"] = store
-            report = self._ingestor.ingest_paths(
-                [staging] if staging.exists() else [], progress=progress
+            report = (
+                self._ingestor.reingest_kept(staging, progress)
+                if staging.exists()
+                else (IngestReport())
             )
             shutil.rmtree(staging, ignore_errors=True)
             self._refresh_lexical()
@@ -185,6 +189,7 @@ class RAG:
                 m.get("city", ""),
                 m.get("date", ""),
                 chunks[source],
+                m.get("url", ""),
             )
             for source, m in first.items()
         ]
@@ -192,10 +197,12 @@ class RAG:
 
     def article_text(self, source: str) -> str:
         """The original text of an indexed article (as kept at ingest)."""
-        path = self.settings.index_path / "articles" / safe_name(source)
-        if not path.exists():
-            raise KabarError(f"no article named {source!r} in {self.settings.index_path}")
-        return path.read_text(encoding="utf-8", errors="surrogatepass")
+        return self.article(source).text
+
+    def article(self, source: str) -> Document:
+        """An indexed article as cleaned at ingest: its original text, kept paragraphs, metadata
+        and ``removed`` lines with the reason for each (``Document.removed_lines()``)."""
+        return kept_document(self.settings.index_path / "articles", source)
 
     def _check_k(self, k: object) -> int:
         k = self.settings.top_k if k is None else k

@@ -7,6 +7,7 @@ A copy of every ingested article is kept in ``<index_dir>/articles`` for reindex
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -20,6 +21,7 @@ from rag.clean import Document, clean
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import DocumentError
+from rag.extract import HTML_SUFFIXES, html_document
 from rag.read import SUFFIXES, check_size, decode, discover, read_text
 from rag.store import Store
 
@@ -96,12 +98,46 @@ class Ingestor:
                 report.failed[str(path)] = f"another file named {name} is in this ingest"
             else:
                 names[name] = path
+        max_bytes = self.settings.max_file_bytes
+        self._ingest(
+            list(names),
+            lambda name: document(name, read_text(names[name], max_bytes)),
+            report,
+            progress,
+        )
+        if prune:
+            for source in sorted(self.sources() - set(names)):
+                report.chunks_deleted += self.remove(source)
+                report.removed.append(source)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def reingest_kept(self, folder: Path, progress: Progress | None = None) -> IngestReport:
+        """Ingest the article copies kept in ``folder`` (a copy of ``articles/``) again, each
+        with the metadata it had: a page's copy is its extracted text, not HTML to extract."""
+        started = time.perf_counter()
+        report = IngestReport()
+        names = sorted(
+            p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+        )
+        self._ingest(names, lambda name: kept_document(folder, name), report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _ingest(
+        self,
+        names: list[str],
+        load: Callable[[str], Document],
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
+        """Load, plan and write each named article; embeddings are batched across articles."""
         pending: list[_Plan] = []
-        for done, (name, path) in enumerate(names.items()):
+        for done, name in enumerate(names):
             if progress:
                 progress(done, len(names), name)
             try:
-                plan = self._plan(name, read_text(path, self.settings.max_file_bytes), report)
+                plan = self._plan(load(name), report)
             except DocumentError as exc:
                 report.failed[name] = str(exc)
                 continue
@@ -113,12 +149,6 @@ class Ingestor:
         self._write(pending, report)
         if progress:
             progress(len(names), len(names), "")
-        if prune:
-            for source in sorted(self.sources() - set(names)):
-                report.chunks_deleted += self.remove(source)
-                report.removed.append(source)
-        report.seconds = time.perf_counter() - started
-        return report
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
         """Ingest one uploaded article; its bytes are decoded like a file's."""
@@ -127,26 +157,25 @@ class Ingestor:
         try:
             source = safe_name(name)
             if Path(source).suffix.lower() not in SUFFIXES:
-                raise DocumentError(
-                    f"{source}: only {' and '.join(SUFFIXES)} articles can be added"
-                )
+                raise DocumentError(f"{source}: only {', '.join(SUFFIXES)} articles can be added")
             check_size(source, len(data), self.settings.max_file_bytes)
-            plan = self._plan(source, decode(data, source), report)
+            plan = self._plan(document(source, decode(data, source)), report)
             self._write([plan] if plan else [], report)
         except DocumentError as exc:
             report.failed[name] = str(exc)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _plan(self, source: str, text: str, report: IngestReport) -> _Plan | None:
+    def _plan(self, doc: Document, report: IngestReport) -> _Plan | None:
         """What writing this article takes; None (and counted unchanged) when nothing does."""
-        doc = clean(text, source)
         chunks = chunk(doc, self.settings.chunk_chars)
         if not chunks:
-            raise DocumentError(f"{source}: no article text is left once boilerplate is removed")
-        existing = self.store.chunk_ids(source)
+            raise DocumentError(
+                f"{doc.source}: no article text is left once boilerplate is removed"
+            )
+        existing = self.store.chunk_ids(doc.source)
         if existing == {c.chunk_id for c in chunks}:
-            report.unchanged.append(source)
+            report.unchanged.append(doc.source)
             return None
         return _Plan(doc, chunks, [c for c in chunks if c.chunk_id not in existing], existing)
 
@@ -178,11 +207,9 @@ class Ingestor:
         self.store.bump_revision()
 
     def _keep_copy(self, doc: Document) -> None:
-        self.articles.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.articles, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass", newline="") as f:
-            f.write(doc.text)
-        os.replace(tmp, self.articles / doc.source)
+        """Keep the article's text and, beside it, its metadata (for reindexing and display)."""
+        _write_atomic(self.articles / doc.source, doc.text)
+        _write_atomic(_sidecar(self.articles, doc.source), json.dumps(doc.metadata()))
 
     def sources(self) -> set[str]:
         return {r.metadata.get("source", "") for r in self.store.records()}
@@ -195,4 +222,43 @@ class Ingestor:
             self.store.delete(ids)
             self.store.bump_revision()
         (self.articles / safe_name(source)).unlink(missing_ok=True)
+        _sidecar(self.articles, safe_name(source)).unlink(missing_ok=True)
         return len(ids)
+
+
+def document(source: str, text: str) -> Document:
+    """The cleaned article in a file's text: a saved web page is extracted, the rest cleaned."""
+    if source.lower().endswith(HTML_SUFFIXES):
+        return html_document(text, source)
+    return clean(text, source)
+
+
+def kept_document(folder: Path, source: str) -> Document:
+    """The article copy kept in ``folder``, cleaned again with the metadata it was ingested with.
+
+    Cleaning is a function of the text and that metadata, so this is the indexed document,
+    with its removed lines. Raises DocumentError when there is no such copy.
+    """
+    path = folder / safe_name(source)
+    try:
+        text = path.read_text(encoding="utf-8", errors="surrogatepass")
+    except OSError:
+        raise DocumentError(f"no article named {source!r} in {folder.parent}") from None
+    try:
+        meta = json.loads(_sidecar(folder, path.name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}  # kept before metadata was recorded: read it from the text as then
+    return clean(text, path.name, {str(k): str(v) for k, v in meta.items()})
+
+
+def _sidecar(folder: Path, source: str) -> Path:
+    """Where an article's metadata is kept: a hidden folder, so no ingest walks into it."""
+    return folder / ".meta" / f"{source}.json"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)

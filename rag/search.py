@@ -59,6 +59,8 @@ class Hit:
     outlet: str = ""
     city: str = ""
     language: str = ""
+    url: str = ""
+    """Where the article was published, when known: link the citation to it."""
     spans: tuple[tuple[int, int], ...] = ()
     also_in: tuple[Source, ...] = field(default=())
     """Near-identical passages from other articles, collapsed into this hit."""
@@ -73,6 +75,7 @@ class Hit:
             "outlet": self.outlet,
             "city": self.city,
             "language": self.language,
+            "url": self.url,
             "text": self.text,
             "score": round(self.score, 6),
             "similarity": round(self.similarity, 4),
@@ -172,6 +175,7 @@ def _hit(record: Record, score: float) -> Hit:
         outlet=meta.get("outlet", ""),
         city=meta.get("city", ""),
         language=meta.get("language", ""),
+        url=meta.get("url", ""),
         spans=spans,  # type: ignore[arg-type]
     )
 

@@ -229,6 +229,8 @@ def _metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
         "date": doc.date,
         "date_num": int(doc.date.replace("-", "")) if doc.date else 0,
         "language": doc.language,
+        "url": doc.url,
+        "author": doc.author,
         "position": chunk.position,
         "start": chunk.start,
         "end": chunk.end,

@@ -139,3 +139,51 @@ def test_paragraph_offsets_point_into_the_original() -> None:
 )
 def test_dates_in_indonesian_and_english_forms(text: str, date: str) -> None:
     assert clean(text, "x.txt").date == date
+
+
+def test_metadata_given_by_a_record_wins_over_the_text() -> None:
+    path = next(SEEDS.glob("000_*.txt"))
+    meta = {
+        "title": "Given title",
+        "date": "Tue, 05 Mar 2024 08:00:00 +0000",
+        "url": "https://example.org/a",
+        "outlet": "Example",
+        "author": "A. Writer",
+        "language": "id-ID",
+        "unknown": "ignored",
+    }
+    doc = clean(path.read_text(encoding="utf-8"), path.name, meta)
+    assert (doc.title, doc.date, doc.url, doc.outlet, doc.author, doc.language) == (
+        "Given title",
+        "2024-03-05",
+        "https://example.org/a",
+        "Example",
+        "A. Writer",
+        "id",
+    )
+    assert doc.paragraphs == load("000").paragraphs
+
+
+@pytest.mark.parametrize(
+    "value, iso",
+    [
+        ("2024-03-05", "2024-03-05"),
+        ("2024-03-05T23:10:00+07:00", "2024-03-05"),
+        ("2024-03-05T08:00:00Z", "2024-03-05"),
+        ("Tue, 05 Mar 2024 08:00:00 GMT", "2024-03-05"),
+        ("March 5, 2024", "2024-03-05"),
+        ("5 Maret 2024", "2024-03-05"),
+        ("Selasa, 5 Maret 2024 08:00 WIB", "2024-03-05"),
+        ("5/3/2024", "2024-03-05"),
+        ("05.03.2024", "2024-03-05"),
+        ("not a date", ""),
+        ("31/2/2024", ""),
+    ],
+)
+def test_given_dates_are_read_in_common_forms(value: str, iso: str) -> None:
+    assert clean("Some article text here.", "x.txt", {"date": value}).date == iso
+
+
+def test_a_given_date_that_is_no_date_leaves_the_one_in_the_text() -> None:
+    text = "A headline in English about things\n\nLONDON - Body text on 14 August 2022."
+    assert clean(text, "x.txt", {"date": "soon"}).date == "2022-08-14"

@@ -127,4 +127,4 @@ def test_uploaded_article_is_searchable_at_once(fresh: RAG) -> None:
     assert hit.source == "sinpo.txt" and hit.date == "2023-09-06"
     assert fresh.article_text("sinpo.txt") == text
     bad = fresh.add_article("evil.exe", b"MZ\x90\x00")
-    assert "only .txt and .md" in bad.failed["evil.exe"]
+    assert "only .txt, .md" in bad.failed["evil.exe"]

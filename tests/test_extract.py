@@ -1,0 +1,93 @@
+"""Saved web pages are read with trafilatura: article text and metadata in, page furniture out.
+
+The two pages in tests/data/web are real pages from shared/corpora/web-news (trafilatura's
+evaluation set), with their gold snippets of article text and of boilerplate.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag import RAG
+from rag.errors import DocumentError
+from rag.extract import html_document
+
+WEB = Path(__file__).resolve().parent / "data" / "web"
+EISHOCKEY = "eishockeynews.de-halbfinale.html"
+FIREFOX = "journal.3960.org.firefox.html"
+
+
+def test_a_saved_page_gives_its_article_and_metadata() -> None:
+    doc = html_document((WEB / FIREFOX).read_bytes(), FIREFOX)
+    body = "\n".join(doc.text[s:e] for s, e in doc.paragraphs)
+    assert doc.title == "Firefox – Weniger Werbung, mehr Speed unter Android"
+    assert doc.date == "2019-12-22"
+    assert doc.author == "Frank Boës"
+    assert doc.url == (
+        "https://journal.3960.org/posts/2019-12-22-firefox-weniger-werbung-mehr-speed-unter-android/"
+    )
+    assert "Werbung nervt. Tracking nervt. Nerven nervt." in body
+    assert "nicht von mir benutzter Dienst" in body
+    for furniture in ("Zurück zur Übersichtsseite", "Merkwürdige Erlebnisse, spontane Einfälle"):
+        assert furniture not in doc.text
+
+
+def test_the_extracted_text_is_the_original_that_offsets_index() -> None:
+    doc = html_document((WEB / EISHOCKEY).read_bytes(), EISHOCKEY)
+    assert doc.date == "2022-02-01"
+    assert doc.url.startswith("https://www.eishockeynews.de/aktuell/artikel/2022/02/01/")
+    assert "Tappara ging dabei bereits nach rund" in doc.text
+    assert "DAS KÖNNTE SIE AUCH INTERESSIEREN" not in doc.text
+    for start, end in doc.paragraphs:
+        assert doc.text[start:end] and "<" not in doc.text[start:end]
+    assert ("photo caption", "Foto: City-Press") in doc.removed_lines()
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x89PNG garbage that is no page", "is not an HTML page"),
+        (
+            b"<html><head><title>Menu</title></head><body><nav>Home</nav></body></html>",
+            "no article text found in the page",
+        ),
+    ],
+)
+def test_a_page_without_an_article_is_refused(data: bytes, message: str) -> None:
+    with pytest.raises(DocumentError, match=message):
+        html_document(data, "page.html")
+
+
+def test_bad_pages_fail_alone_and_good_pages_are_searchable(fresh: RAG, tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    shutil.copytree(WEB, folder)
+    (folder / "broken.html").write_bytes(b"\x89PNG\r\n\x1a\n binary, not a page")
+    (folder / "menu.htm").write_text("<html><body><nav>Home | News</nav></body></html>")
+    report = fresh.ingest([folder])
+    assert sorted(report.added) == [EISHOCKEY, FIREFOX]
+    assert report.failed == {
+        "broken.html": "broken.html is not an HTML page (no <html>, <body> or <p> markup)",
+        "menu.htm": "menu.htm: no article text found in the page",
+    }
+    hit = fresh.search("Wer verlor das Halbfinale der Champions Hockey League?", k=1)[0]
+    assert hit.source == EISHOCKEY
+    assert hit.url.startswith("https://www.eishockeynews.de/")
+    assert hit.to_dict()["url"] == hit.url
+    text = fresh.article_text(EISHOCKEY)
+    assert hit.text == "\n".join(text[s:e] for s, e in hit.spans)
+
+
+def test_reindex_keeps_a_page_and_its_metadata(fresh: RAG, tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    shutil.copy(WEB / FIREFOX, folder)
+    fresh.ingest([folder])
+    before = fresh.article(FIREFOX)
+    report = fresh.reindex()
+    assert (report.added, report.failed) == ([FIREFOX], {})
+    after = fresh.article(FIREFOX)
+    assert after == before
+    assert after.url.startswith("https://journal.3960.org/") and after.author == "Frank Boës"

@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 
 from rag import RAG, Settings, llm
-from rag.answer import Evidence, detect_language
+from rag.clean import detect_language
 from rag.evaluate import load_items
+from rag.evidence import Evidence
+from rag.prompts import answer_messages
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,7 +38,7 @@ def prompt_tokens(engine: RAG, question: str, model: str) -> int:
     """The prompt's size in the local model's tokens (its prefix cache makes this cheap)."""
     hits = engine.search(question)
     evidence = Evidence.gather(question, hits, engine.embedder)
-    messages = engine._answerer.messages(question, evidence, detect_language(question))
+    messages = answer_messages(question, evidence, detect_language(question), engine.settings)
     result = llm.local_engine(model).complete({"messages": messages, "max_tokens": 1})
     return int(result["usage"]["prompt_tokens"])
 

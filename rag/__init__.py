@@ -17,7 +17,8 @@ OFFLINE_ENVIRONMENT = {
 for _name, _value in OFFLINE_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
 
-from rag.answer import Answer, Citation
+from rag.answer import Answer
+from rag.citations import Citation
 from rag.config import Settings
 from rag.engine import RAG, ArticleInfo
 from rag.errors import (

@@ -24,7 +24,6 @@ from rag.config import Settings
 from rag.errors import LLMError
 
 LOCAL_PREFIX = "local/"
-EXTRACTIVE = "extractive"
 DEFAULT_LOCAL = "qwen2.5-1.5b"
 _PARTS = 22
 _SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"

@@ -16,7 +16,8 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer import Answer, Citation
+from rag.answer import Answer
+from rag.citations import Citation
 from rag.engine import RAG
 from rag.errors import KabarError
 from rag.llm import redact

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from conftest import KINZHAL
 
-from rag import RAG, Answer, InputError, LLMError
-from rag.answer import parse_citations, ungrounded_numbers
+from rag import RAG, Answer, InputError, KabarError, LLMError
+from rag.citations import parse_citations
+from rag.grounding import ungrounded_numbers
 from rag.llm import litellm_module
 
 MODEL = "openai/gpt-4o-mini"
@@ -244,12 +245,27 @@ def test_local_model_answers_a_seed_question_with_citations(seeded: RAG) -> None
 
 def test_a_number_no_passage_contains_is_treated_as_invented(seeded: RAG) -> None:
     hits = seeded.search("Berapa tabung torpedo di fregat Marsekal Shaposhnikov?")
-    assert ungrounded_numbers("The launcher has 4 tubes [1].", "How many tubes?", hits) == set()
-    assert ungrounded_numbers("It is 8,000 km from Moscow [1].", "How far?", hits) == set()
-    assert ungrounded_numbers("The range is 1,000 km [1].", "What range?", hits) == {"1000"}
+    assert ungrounded_numbers("The launcher has 4 tubes.", "How many tubes?", hits) == set()
+    assert ungrounded_numbers("It is 8,000 km from Moscow.", "How far?", hits) == set()
+    assert ungrounded_numbers("The range is 1,000 km.", "What range?", hits) == {"1000"}
 
 
 def test_an_answer_with_an_invented_number_abstains(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "The Kinzhal missile has a range of 2,000 kilometres [1]."
     answer = ask(seeded, "What is the range of the Kinzhal missile shown to Kim?")
     assert answer.abstained and answer.abstain_reason == "ungrounded"
+
+
+def test_a_missing_prompt_file_is_a_clear_error(seeded: RAG, tmp_path) -> None:
+    engine = RAG(seeded.settings.replace(prompts_dir=str(tmp_path)))
+    with pytest.raises(KabarError, match=r"prompt file .*passage\.md .*KABAR_PROMPTS_DIR"):
+        engine.ask("Who led the Chinese delegation?", llm=MODEL)
+
+
+def test_a_prompt_with_an_unknown_placeholder_is_a_clear_error(seeded: RAG, tmp_path) -> None:
+    (tmp_path / "not_in_sources.en.md").write_text("Nothing about {topic}.", encoding="utf-8")
+    (tmp_path / "condense.md").write_text("Rewrite {question} from {chat}", encoding="utf-8")
+    engine = RAG(seeded.settings.replace(prompts_dir=str(tmp_path)))
+    history = [{"role": "user", "content": "Who is Shoigu?"}]
+    with pytest.raises(KabarError, match=r"condense\.md.*\{chat\}|condense\.md.*'chat'"):
+        engine.ask("And Kim?", history=history, llm=MODEL)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.answer import parse_citations
 from rag.chunk import chunk
+from rag.citations import parse_citations
 from rag.clean import clean
 from rag.errors import DocumentError
 from rag.read import decode

@@ -11,6 +11,8 @@ from rag.clean import detect_language
 from rag.errors import KabarError
 from rag.evaluate.items import EvalItem
 from rag.evaluate.run import Progress
+from rag.generate import EXTRACTIVE
+from rag.prompts import prompt
 
 if TYPE_CHECKING:
     from rag.engine import RAG
@@ -34,10 +36,8 @@ def build(
     """Up to ``n`` LLM-written items from the indexed articles, each one verified: its quote
     occurs verbatim in the passage, its key facts in the quote or answer, and searching its
     question finds the passage among the top 5. Review them by hand before trusting them."""
-    from rag.answer import prompt
-
     model = model or engine.settings.llm
-    if model == llm.EXTRACTIVE:
+    if model == EXTRACTIVE:
         raise KabarError("building an eval set needs a language model, not 'extractive'")
     by_source: dict[str, list[Record]] = {}
     for record in engine.store.records():

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.evaluate import metrics
 from rag.evaluate.items import EvalItem
+from rag.query import search_query
 from rag.search import Hit, trigrams
 
 if TYPE_CHECKING:
@@ -119,9 +120,8 @@ def run(
             row["answer"] = answer.text
             row["abstain_reason"] = answer.abstain_reason
             row["citations"] = [f"[{c.n}] {c.passage.source}" for c in answer.citations]
-        elif item.history:
-            asked = [t["content"] for t in item.history if t["role"] == "user"]
-            question = " ".join([*asked, item.question])
+        else:
+            question = search_query(item.question, item.history, (), engine.settings)
         started = time.perf_counter()
         hits = engine.search(question, k=RANK_CUTOFF)
         search_ms.append((time.perf_counter() - started) * 1000)

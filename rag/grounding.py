@@ -1,0 +1,86 @@
+"""Grounding checks: how well a passage sentence supports a claim, and invented numbers.
+
+Names and numbers read the same in English and Indonesian, so they anchor a claim to its
+evidence across languages where the embedding alone is less sure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.chunk import sentences
+from rag.evidence import Evidence
+from rag.search import Hit
+
+# Support of a claim by a sentence: e5 cosine plus a bonus for the claim's names and numbers the
+# sentence contains. On the seed set's reference answers against all sentences, 0.85 keeps 90% of
+# true supports and 15% of the others.
+ANCHOR_WEIGHT = 0.05
+SUPPORTED = 0.85
+
+
+def support(evidence: Evidence, claim_vector: np.ndarray, claim: str) -> np.ndarray:
+    """How well each evidence sentence supports ``claim``: cosine plus shared names/numbers."""
+    names = anchors(claim)
+    scores: np.ndarray = np.asarray(evidence.vectors @ claim_vector, dtype=np.float32)
+    if names:
+        for i in range(len(evidence.spans)):
+            sentence = evidence.sentence(i).casefold()
+            scores[i] += ANCHOR_WEIGHT * sum(a in sentence for a in names) / len(names)
+    return scores
+
+
+def anchors(text: str) -> set[str]:
+    """Names and numbers in ``text``: words with a digit or a capital not opening a sentence."""
+    found = set()
+    for start, end in sentences(text):
+        words = re.findall(r"\w[\w\-]*", text[start:end])
+        for i, word in enumerate(words):
+            if any(c.isdigit() for c in word) or (i > 0 and word[0].isupper() and len(word) > 2):
+                found.add(word.casefold())
+    return found
+
+
+def ungrounded_numbers(claims: str, question: str, hits: Sequence[Hit]) -> set[str]:
+    """Numbers ``claims`` (answer text without citation markers) states that neither the
+    question nor any passage contains.
+
+    Numbers read the same in English and Indonesian, so one that no passage holds is invented
+    ("1,000 km", "Rp 1.200 juta"): in the seed-set run of the local model this turned away 4 of
+    the 12 unanswerable questions and no answerable one.
+    """
+    known = numbers(question)
+    for hit in hits:
+        known |= numbers(hit.text) | numbers(hit.date) | numbers(hit.title)
+    return numbers(claims) - known
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers in ``text`` as digit strings: "8.000" and "8,000" -> "8000", "empat" -> "4"."""
+    digits = {re.sub(r"[.,]", "", n) for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
+    words = {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.casefold()) if w in NUMBER_WORDS}
+    return digits | words
+
+
+NUMBER_WORDS = {
+    word: str(value)
+    for value, words in enumerate(
+        [
+            ("satu", "one"),
+            ("dua", "two"),
+            ("tiga", "three"),
+            ("empat", "four"),
+            ("lima", "five"),
+            ("enam", "six"),
+            ("tujuh", "seven"),
+            ("delapan", "eight"),
+            ("sembilan", "nine"),
+            ("sepuluh", "ten"),
+        ],
+        start=1,
+    )
+    for word in words
+}

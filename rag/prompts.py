@@ -1,0 +1,87 @@
+"""Prompt templates: files in ``prompts/`` (or ``KABAR_PROMPTS_DIR``) with named placeholders.
+
+A missing, unreadable or malformed template is a ``PromptError`` naming the file and the
+setting, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rag.config import Settings
+from rag.errors import KabarError
+from rag.evidence import Evidence
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+ABSTAIN_MARK = "NOT_IN_SOURCES"
+"""What the system prompt tells the model to reply when the passages do not hold the answer."""
+LANGUAGES = {"en": "English", "id": "Indonesian (Bahasa Indonesia)"}
+
+
+class PromptError(KabarError):
+    """A prompt template is missing or has placeholders kabar cannot fill."""
+
+
+def prompt(name: str, settings: Settings | None = None, **values: str) -> str:
+    """The template ``name`` with its placeholders filled (bundled, or from ``prompts_dir``)."""
+    folder = Path(settings.prompts_dir) if settings and settings.prompts_dir else PROMPTS
+    path = folder / name
+    try:
+        template = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PromptError(
+            f"cannot read the prompt file {path} ({type(exc).__name__}); "
+            "check KABAR_PROMPTS_DIR or restore the file"
+        ) from None
+    if not values:
+        return template.strip()
+    try:
+        return template.format(**values).strip()
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PromptError(
+            f"the prompt file {path} has a placeholder kabar cannot fill ({exc}); "
+            f"it may use {', '.join('{' + v + '}' for v in values)} (check KABAR_PROMPTS_DIR)"
+        ) from None
+
+
+def not_in_sources(language: str, settings: Settings | None = None) -> str:
+    """The abstention text in the question's language."""
+    return prompt(f"not_in_sources.{language}.md", settings)
+
+
+def answer_messages(
+    question: str, evidence: Evidence, language: str, settings: Settings
+) -> list[dict[str, str]]:
+    """System and user messages: rules, then the passages fenced as data, then the question."""
+    passages = "\n".join(
+        prompt(
+            "passage.md",
+            settings,
+            n=str(n),
+            title=_attribute(hit.title),
+            date=hit.date or "unknown",
+            text=_fence(hit.text),
+        )
+        for n, hit in enumerate(evidence.hits, 1)
+    )
+    user = prompt(
+        "answer.md",
+        settings,
+        passages=passages,
+        question=question,
+        language=LANGUAGES[language],
+    )
+    return [
+        {"role": "system", "content": prompt("system.md", settings)},
+        {"role": "user", "content": user},
+    ]
+
+
+def _fence(text: str) -> str:
+    """Passage text can neither close its own fence nor open a new one."""
+    return re.sub(r"</?\s*(passages?|system|instructions?)\b[^>]*>", "", text, flags=re.IGNORECASE)
+
+
+def _attribute(text: str) -> str:
+    return text.replace('"', "'").replace("<", "(").replace(">", ")")

@@ -31,7 +31,7 @@ from rag.errors import (
     SettingsError,
 )
 from rag.ingest import IngestReport
-from rag.search import Hit, Source
+from rag.search import Filters, Hit, Source
 
 __all__ = [
     "OFFLINE_ENVIRONMENT",
@@ -41,6 +41,7 @@ __all__ = [
     "ArticleInfo",
     "DocumentError",
     "EmbedderError",
+    "Filters",
     "Hit",
     "IndexMismatchError",
     "IngestReport",

@@ -8,7 +8,7 @@ holds. Otherwise each valid ``[n]`` becomes a Citation of the passage that suppo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,7 +29,7 @@ from rag.generate import Generator, generators
 from rag.grounding import ungrounded_numbers
 from rag.prompts import ABSTAIN_MARK, not_in_sources
 from rag.query import search_query
-from rag.search import Hit
+from rag.search import NO_FILTERS, Filters, Hit, Retriever
 
 # On the seeds, English questions: answerable 0.81-0.87 at best, off-topic 0.74-0.785; Indonesian:
 # answerable 0.85-0.93, off-topic 0.78-0.795 (Settings.min_similarity is the cross-language floor).
@@ -72,11 +72,9 @@ class Answer:
 class Answerer:
     """Turns a question (and its conversation) into a cited Answer; streams it if asked."""
 
-    def __init__(
-        self, settings: Settings, search: Callable[[str, int], list[Hit]], embedder: Embedder
-    ) -> None:
+    def __init__(self, settings: Settings, retriever: Retriever, embedder: Embedder) -> None:
         self.settings = settings
-        self.search = search
+        self.retriever = retriever
         self.embedder = embedder
 
     def stream(
@@ -85,6 +83,7 @@ class Answerer:
         history: Sequence[dict[str, str]] = (),
         model: str | None = None,
         k: int | None = None,
+        filters: Filters = NO_FILTERS,
     ) -> Iterator[str | Answer]:
         """Yield text deltas as they are generated, then the final Answer."""
         backends = generators(model or self.settings.llm, self.settings)
@@ -93,7 +92,7 @@ class Answerer:
         language = detect_language(question)
         standalone = search_query(question, history, backends, self.settings)
         timings["rewrite"] = time.perf_counter() - clock
-        hits = self.search(standalone, k or self.settings.top_k)
+        hits = self.retriever.search(standalone, k or self.settings.top_k, filters)
         timings["retrieve"] = time.perf_counter() - clock - timings["rewrite"]
         if not hits or hits[0].similarity < self.relevance_floor(language, hits[0]):
             text = not_in_sources(language, self.settings)
@@ -144,10 +143,11 @@ class Answerer:
         history: Sequence[dict[str, str]] = (),
         model: str | None = None,
         k: int | None = None,
+        filters: Filters = NO_FILTERS,
     ) -> Answer:
         """The final Answer of ``stream``."""
         final = None
-        for item in self.stream(question, history, model, k):
+        for item in self.stream(question, history, model, k, filters):
             final = item
         assert isinstance(final, Answer)
         return final

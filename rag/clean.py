@@ -41,7 +41,7 @@ _DATELINE = re.compile(
     r"^(?:[A-Z][A-Za-z]+\.(?:CO\.ID|CO|COM|ID)\s*,\s*)?"
     r"([A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?)\s*(?:--|[-–—])\s+"
 )
-_MONTHS = {
+MONTHS = {
     name: number
     for number, names in enumerate(
         [
@@ -247,7 +247,7 @@ def _date(text: str) -> str:
     """The first parseable date in the article, as ISO; Indonesian and English month names."""
     found: list[tuple[int, str]] = []
     for match in _DATE_WORDS.finditer(text):
-        month = _MONTHS.get(match.group(2).casefold())
+        month = MONTHS.get(match.group(2).casefold())
         if month:
             found.append((match.start(), _iso(match.group(3), month, match.group(1))))
             break

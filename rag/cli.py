@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index_dir=args.index_dir,
             embedder=getattr(args, "embedder", None),
             llm=getattr(args, "llm", None),
+            as_of=getattr(args, "as_of", None),
         )
         return int(args.run(args, settings) or 0)
     except KabarError as exc:
@@ -56,21 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_ingest)
 
-    p = sub.add_parser("search", help="ranked passages for a question")
+    p = sub.add_parser("search", help="ranked passages for a question", parents=[_filters()])
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
-    p.add_argument("--source", action="append", default=[], help="only this file (repeatable)")
-    p.add_argument(
-        "--from", dest="date_from", default="", help="only articles dated on/after (YYYY-MM-DD)"
-    )
-    p.add_argument(
-        "--to", dest="date_to", default="", help="only articles dated on/before (YYYY-MM-DD)"
-    )
     p.add_argument("--embedder")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(run=_search)
 
-    p = sub.add_parser("ask", help="a cited answer to a question")
+    p = sub.add_parser("ask", help="a cited answer to a question", parents=[_filters()])
     p.add_argument("question")
     p.add_argument("--llm", help="litellm model, local/qwen2.5-1.5b or extractive (KABAR_LLM)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
@@ -111,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="allow listening beyond this machine without KABAR_API_KEY",
         )
+        _as_of(p)
         p.set_defaults(run=_serve, with_ui=name == "serve")
 
     p = sub.add_parser("articles", help="list the indexed articles")
@@ -125,6 +120,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", help="the embedder to rebuild with (default: the configured one)")
     p.set_defaults(run=_reindex)
     return parser
+
+
+def _filters() -> argparse.ArgumentParser:
+    """Options shared by the commands that retrieve: filters and the reference date."""
+    p = argparse.ArgumentParser(add_help=False)
+    group = p.add_argument_group("filters")
+    group.add_argument("--source", action="append", default=[], help="only this file (repeatable)")
+    group.add_argument(
+        "--outlet", action="append", default=[], help="only this outlet, e.g. Tempo (repeatable)"
+    )
+    group.add_argument(
+        "--from", dest="date_from", default="", help="only articles dated on/after (YYYY-MM-DD)"
+    )
+    group.add_argument(
+        "--to", dest="date_to", default="", help="only articles dated on/before (YYYY-MM-DD)"
+    )
+    group.add_argument("--language", default="", choices=["", "en", "id"], help="en or id")
+    _as_of(p)
+    return p
+
+
+def _as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        help='the date "today" means for "last week", "terbaru"... (YYYY-MM-DD, KABAR_AS_OF)',
+    )
+
+
+def _filter_args(args: argparse.Namespace) -> rag.Filters:
+    return rag.Filters(
+        sources=args.source,
+        outlets=args.outlet,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        language=args.language,
+    )
 
 
 def _progress(description: str):
@@ -187,9 +218,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     engine = rag.RAG(settings)
-    hits = engine.search(
-        args.query, k=args.k, sources=args.source, date_from=args.date_from, date_to=args.date_to
-    )
+    hits = engine.search(args.query, k=args.k, filters=_filter_args(args))
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -217,11 +246,13 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = rag.RAG(settings)
+    filters = _filter_args(args)
     if args.json:
-        print(json.dumps(engine.ask(args.question).to_dict(), ensure_ascii=False, indent=2))
+        answer = engine.ask(args.question, filters=filters)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
     streamed, answer = [], None
-    for item in engine.stream(args.question):
+    for item in engine.stream(args.question, filters=filters):
         if isinstance(item, str):
             streamed.append(item)
             print(item, end="", flush=True)

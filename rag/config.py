@@ -51,6 +51,9 @@ class Settings:
     """A folder of your own prompt templates (same file names as ``prompts/``); empty = bundled."""
     api_key: str = ""
     """Key the HTTP API and the web UI require when they listen beyond localhost."""
+    as_of: str = ""
+    """The date "today" means (YYYY-MM-DD) for "last week", "terbaru" and the model's sense of
+    now; empty means the real today. Set it to ask an archive as of a past day."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

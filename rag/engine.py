@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import functools
 import shutil
 from collections import Counter
@@ -20,8 +19,9 @@ from rag.embed import Embedder, get_embedder
 from rag.errors import InputError, KabarError
 from rag.ingest import Ingestor, IngestReport, Progress, kept_document
 from rag.lexical import LexicalIndex
-from rag.search import Filters, Hit, hybrid_search
+from rag.search import Filters, Hit, Retriever
 from rag.store import Store
+from rag.when import reference_date
 
 
 @dataclass(frozen=True)
@@ -129,19 +129,14 @@ class RAG:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def search(
-        self,
-        query: str,
-        k: int | None = None,
-        sources: Iterable[str] = (),
-        date_from: str = "",
-        date_to: str = "",
-    ) -> list[Hit]:
-        """The ``k`` most relevant passages for ``query`` (English or Indonesian)."""
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+        """The ``k`` most relevant passages for ``query`` (English or Indonesian).
+
+        ``filters`` restricts sources, outlets, dates and language; a period the query names
+        ("last week", "Juli 2023") filters dates when ``filters`` has none.
+        """
         query, k = self._check_question(query), self._check_k(k)
-        filters = Filters(tuple(sources), _check_date(date_from), _check_date(date_to))
-        self._refresh_lexical()
-        return hybrid_search(query, k, self.store, self._lexical, self.embedder, filters)
+        return self._retriever.search(query, k, filters or Filters())
 
     def ask(
         self,
@@ -149,14 +144,16 @@ class RAG:
         history: Sequence[dict[str, str]] | None = None,
         llm: str | None = None,
         k: int | None = None,
+        filters: Filters | None = None,
     ) -> Answer:
         """A cited answer to ``question``; ``history`` is the conversation so far (follow-ups).
 
         ``llm`` overrides the configured model for this call (a litellm model string,
-        ``local/qwen2.5-1.5b`` or ``extractive``); ``k`` the number of passages it reads.
+        ``local/qwen2.5-1.5b`` or ``extractive``); ``k`` the number of passages it reads;
+        ``filters`` which articles it may read (as in ``search``).
         """
         question, turns = self._check_question(question), _check_history(history)
-        return self._answerer.ask(question, turns, llm, self._check_k(k))
+        return self._answerer.ask(question, turns, llm, self._check_k(k), filters or Filters())
 
     def stream(
         self,
@@ -164,14 +161,20 @@ class RAG:
         history: Sequence[dict[str, str]] | None = None,
         llm: str | None = None,
         k: int | None = None,
+        filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
         """Like ``ask``, but yields text deltas as they are generated, then the final Answer."""
         question, turns = self._check_question(question), _check_history(history)
-        return self._answerer.stream(question, turns, llm, self._check_k(k))
+        return self._answerer.stream(question, turns, llm, self._check_k(k), filters or Filters())
+
+    @property
+    def _retriever(self) -> Retriever:
+        reference = reference_date(self.settings.as_of)
+        return Retriever(self.store, self._lexical, self.embedder, reference)
 
     @property
     def _answerer(self) -> Answerer:
-        return Answerer(self.settings, lambda q, k: self.search(q, k=k), self.embedder)
+        return Answerer(self.settings, self._retriever, self.embedder)
 
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article with its metadata, sorted by date then file name."""
@@ -221,28 +224,7 @@ class RAG:
         return question.strip()
 
     def _refresh_lexical(self) -> None:
-        """Catch up with other processes' writes; rebuild BM25 when the store changed."""
-        self.store.sync()
-        revision = self.store.known_revision
-        if self._lexical.revision == revision:
-            return
-        ids, texts, sources, dates = [], [], [], []
-        for record in self.store.records():
-            ids.append(record.chunk_id)
-            texts.append(record.text)
-            sources.append(record.metadata.get("source", ""))
-            dates.append(int(record.metadata.get("date_num", 0)))
-        self._lexical.build(revision, ids, texts, sources, dates)
-
-
-def _check_date(value: object) -> str:
-    """An ISO date filter (YYYY-MM-DD) or empty; InputError otherwise."""
-    if not value:
-        return ""
-    try:
-        return datetime.date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        raise InputError(f"dates are written YYYY-MM-DD, not {value!r}") from None
+        self._retriever.refresh()
 
 
 def _check_history(history: object) -> list[dict[str, str]]:

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,10 @@ def tokenize(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(folded) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
 
 
+COLUMNS = ("source", "outlet", "language", "date_num")
+"""Chunk metadata kept beside BM25 so that search filters can mask it."""
+
+
 class LexicalIndex:
     """A bm25s index over chunk texts, keyed by the store revision it was built from."""
 
@@ -39,9 +44,8 @@ class LexicalIndex:
         self.folder = folder
         self.revision = ""
         self.ids: list[str] = []
-        self.sources: list[str] = []
-        self.dates: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._bm25 = None
+        self.columns: dict[str, np.ndarray] = {}
+        self._bm25: Any = None
         self._load()
 
     def _load(self) -> None:
@@ -59,15 +63,21 @@ class LexicalIndex:
             )
         except (OSError, ValueError, KeyError):
             return  # a damaged cache is rebuilt from the store on next use
-        self.revision = meta["revision"]
-        self.ids, self.sources = meta["ids"], meta["sources"]
-        self.dates = np.asarray(meta["dates"], dtype=np.int64)
-        self._bm25 = bm25
+        self._set(meta["revision"], meta["ids"], {c: meta["columns"][c] for c in COLUMNS}, bm25)
+
+    def _set(self, revision: str, ids: list[str], columns: dict[str, list[Any]], bm25: Any) -> None:
+        self.revision, self.ids, self._bm25 = revision, ids, bm25
+        self.columns = {name: np.asarray(values) for name, values in columns.items()}
+
+    def values(self, column: str) -> set[str]:
+        """The distinct values of a metadata column (known outlets, sources, languages)."""
+        return {str(v) for v in self.columns.get(column, ())}
 
     def build(
-        self, revision: str, ids: list[str], texts: list[str], sources: list[str], dates: list[int]
+        self, revision: str, ids: list[str], texts: list[str], columns: dict[str, list[Any]]
     ) -> None:
-        """Index ``texts`` and write the index atomically (a crash leaves the old one)."""
+        """Index ``texts`` with their metadata ``columns`` (``COLUMNS``), written atomically
+        (a crash leaves the old index)."""
         import bm25s
 
         bm25 = None
@@ -77,7 +87,7 @@ class LexicalIndex:
             bm25 = bm25s.BM25()
             bm25.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
             bm25.save(str(staging / "bm25"), show_progress=False)
-        meta = {"revision": revision, "ids": ids, "sources": sources, "dates": dates}
+        meta = {"revision": revision, "ids": ids, "columns": columns}
         (staging / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -85,9 +95,7 @@ class LexicalIndex:
             os.replace(self.folder, old)
         os.replace(staging, self.folder)
         shutil.rmtree(old, ignore_errors=True)
-        self.revision, self.ids, self.sources = revision, ids, sources
-        self.dates = np.asarray(dates, dtype=np.int64)
-        self._bm25 = bm25
+        self._set(revision, ids, columns, bm25)
 
     def vocabulary_coverage(self, query: str) -> float:
         """Share of the question's content words that occur in the corpus (0 to 1)."""

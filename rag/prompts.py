@@ -12,6 +12,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import KabarError
 from rag.evidence import Evidence
+from rag.when import reference_date
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 ABSTAIN_MARK = "NOT_IN_SOURCES"
@@ -71,6 +72,7 @@ def answer_messages(
         passages=passages,
         question=question,
         language=LANGUAGES[language],
+        today=reference_date(settings.as_of).isoformat(),
     )
     return [
         {"role": "system", "content": prompt("system.md", settings)},

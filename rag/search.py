@@ -11,6 +11,7 @@ Two measured choices (``eval/``, seed set):
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -19,11 +20,15 @@ from typing import Any
 import numpy as np
 
 from rag.embed import Embedder
-from rag.lexical import LexicalIndex
+from rag.errors import InputError
+from rag.lexical import COLUMNS, LexicalIndex
 from rag.store import Record, Store
+from rag.when import read_time
 
 RRF_K = 60
 ARTICLE_WEIGHT = 0.3
+LANGUAGES = ("en", "id")
+RECENT_POOL = 2  # "latest" reorders the 2k most relevant passages by date (see README)
 DUPLICATE_OVERLAP = 0.45  # share of the shorter passage's word trigrams in the other; retellings
 # of one wire story in the seeds overlap 0.47-0.85, unrelated passages at most 0.33
 
@@ -85,18 +90,87 @@ class Hit:
         }
 
 
+def _check_date(name: str, value: object) -> str:
+    """An ISO date filter (YYYY-MM-DD) or empty; InputError otherwise."""
+    if not value:
+        return ""
+    try:
+        return datetime.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise InputError(f"filter {name}: dates are written YYYY-MM-DD, not {value!r}") from None
+
+
+def _outlet_key(name: str) -> str:
+    """ "TEMPO.CO", "tempo.co" and "Tempo" all read as "tempo"."""
+    return name.casefold().removeprefix("www.").split(".")[0].strip()
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Optional restrictions: only these source files, only dates within a range (ISO)."""
+    """Which passages may be retrieved; an empty field restricts nothing.
+
+    ``sources`` are file names, ``outlets`` outlet names as ``kabar articles`` lists them or
+    their first word in any case ("tempo" for TEMPO.CO), dates are ISO (YYYY-MM-DD, inclusive)
+    and ``language`` is ``en`` or ``id``. Lists are accepted and stored as tuples.
+    """
 
     sources: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
     date_from: str = ""
     date_to: str = ""
+    language: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("sources", "outlets"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise InputError(f"filter {name} must be a list of names, not {value!r}")
+            object.__setattr__(self, name, tuple(v for v in value if v.strip()))
+        for name in ("date_from", "date_to"):
+            object.__setattr__(self, name, _check_date(name, getattr(self, name)))
+        if self.language not in ("", *LANGUAGES):
+            raise InputError(f"filter language must be one of {LANGUAGES}, not {self.language!r}")
+
+    @property
+    def dated(self) -> bool:
+        return bool(self.date_from or self.date_to)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": list(self.sources),
+            "outlets": list(self.outlets),
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "language": self.language,
+        }
+
+    def resolved(self, lexical: LexicalIndex) -> Filters:
+        """Outlet names as stored ("tempo" -> TEMPO.CO); InputError naming the known ones when
+        a source or outlet matches no indexed article."""
+        known_sources = lexical.values("source")
+        unknown = [s for s in self.sources if s not in known_sources]
+        if unknown:
+            raise InputError(f"no indexed article is named {', '.join(map(repr, unknown))}")
+        known = sorted(o for o in lexical.values("outlet") if o)
+        outlets: list[str] = []
+        for asked in self.outlets:
+            matching = [o for o in known if _outlet_key(o) == _outlet_key(asked)]
+            if not matching:
+                raise InputError(
+                    f"no indexed article is from the outlet {asked!r}; known outlets: "
+                    + (", ".join(known) or "none")
+                )
+            outlets += matching
+        return replace(self, outlets=tuple(dict.fromkeys(outlets)))
 
     def chroma_where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
         if self.sources:
             clauses.append({"source": {"$in": list(self.sources)}})
+        if self.outlets:
+            clauses.append({"outlet": {"$in": list(self.outlets)}})
+        if self.language:
+            clauses.append({"language": {"$eq": self.language}})
         if self.date_from:
             clauses.append({"date_num": {"$gte": _date_num(self.date_from)}})
         if self.date_to:
@@ -106,16 +180,68 @@ class Filters:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def mask(self, lexical: LexicalIndex) -> np.ndarray | None:
-        if not (self.sources or self.date_from or self.date_to):
+        """The same restriction over the BM25 index (1 keeps a chunk, 0 drops it)."""
+        if self == NO_FILTERS:
             return None
         keep = np.ones(len(lexical.ids), dtype=bool)
+        column = lexical.columns
         if self.sources:
-            keep &= np.isin(np.asarray(lexical.sources), list(self.sources))
+            keep &= np.isin(column["source"], list(self.sources))
+        if self.outlets:
+            keep &= np.isin(column["outlet"], list(self.outlets))
+        if self.language:
+            keep &= column["language"] == self.language
         if self.date_from:
-            keep &= lexical.dates >= _date_num(self.date_from)
+            keep &= column["date_num"] >= _date_num(self.date_from)
         if self.date_to:
-            keep &= lexical.dates <= _date_num(self.date_to)
+            keep &= column["date_num"] <= _date_num(self.date_to)
         return keep.astype(np.float32)
+
+
+NO_FILTERS = Filters()
+
+
+class Retriever:
+    """Hybrid search over one store and its BM25 index, with filters and time in the question.
+
+    A period the question names ("last week", "Juli 2023") becomes a date filter unless the
+    caller gave dates; "latest"/"terbaru" prefers recent articles. Both are read relative to
+    ``reference`` (``Settings.as_of``, else today).
+    """
+
+    def __init__(
+        self, store: Store, lexical: LexicalIndex, embedder: Embedder, reference: datetime.date
+    ) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.embedder = embedder
+        self.reference = reference
+
+    def refresh(self) -> None:
+        """Catch up with other processes' writes; rebuild BM25 when the store changed."""
+        self.store.sync()
+        revision = self.store.known_revision
+        if self.lexical.revision == revision:
+            return
+        ids, texts = [], []
+        columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        for record in self.store.records():
+            ids.append(record.chunk_id)
+            texts.append(record.text)
+            for name, values in columns.items():
+                values.append(record.metadata.get(name, 0 if name == "date_num" else ""))
+        self.lexical.build(revision, ids, texts, columns)
+
+    def search(self, query: str, k: int, filters: Filters = NO_FILTERS) -> list[Hit]:
+        """The ``k`` best passages for ``query`` within ``filters`` and the question's period."""
+        self.refresh()
+        filters = filters.resolved(self.lexical)
+        reading = read_time(query, self.reference)
+        if reading.date_from and not filters.dated:
+            filters = replace(filters, date_from=reading.date_from, date_to=reading.date_to)
+        return hybrid_search(
+            query, k, self.store, self.lexical, self.embedder, filters, recent=reading.recent
+        )
 
 
 def hybrid_search(
@@ -124,9 +250,13 @@ def hybrid_search(
     store: Store,
     lexical: LexicalIndex,
     embedder: Embedder,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
+    recent: bool = False,
 ) -> list[Hit]:
-    """The ``k`` best passages for ``query``: fused dense and lexical ranks, duplicates merged."""
+    """The ``k`` best passages for ``query``: fused dense and lexical ranks, duplicates merged.
+
+    With ``recent``, the ``RECENT_POOL * k`` best passages are reordered newest article first.
+    """
     stored = store.count()
     if stored == 0:
         return []
@@ -144,7 +274,10 @@ def hybrid_search(
     # Passages only BM25 found: read their stored vectors to give them a similarity too.
     records.update(store.get([cid for cid in fused if cid not in records], vector))
     ranked = sorted((cid for cid in fused if cid in records), key=lambda c: -fused[c])
-    return _collapse([_hit(records[c], fused[c]) for c in ranked], k)
+    hits = _collapse([_hit(records[c], fused[c]) for c in ranked], RECENT_POOL * k if recent else k)
+    if recent:
+        hits = sorted(hits, key=lambda h: h.date, reverse=True)[:k]  # stable: by score within
+    return hits
 
 
 def _with_article_context(records: list[Record]) -> list[Record]:

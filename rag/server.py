@@ -2,6 +2,9 @@
 
     POST /v1/chat/completions   {"messages": [...], "stream": false, "model": "kabar"}
     POST /v1/search             {"query": "...", "k": 5}
+
+Both take kabar's filter fields too: ``sources``, ``outlets``, ``date_from``, ``date_to``,
+``language`` (ignored when absent, so plain OpenAI clients work unchanged).
     GET  /v1/models, GET /healthz
 
 The last user message is the question; earlier messages are the conversation. Citations ride
@@ -28,6 +31,7 @@ from rag.answer import Answer
 from rag.engine import RAG
 from rag.errors import InputError, KabarError, LLMError
 from rag.llm import redact
+from rag.search import Filters
 
 log = logging.getLogger("kabar.api")
 MODEL_ALIAS = "kabar"
@@ -38,7 +42,27 @@ class Message(BaseModel):
     content: str = Field(max_length=20_000)
 
 
-class ChatRequest(BaseModel):
+class FilterFields(BaseModel):
+    """kabar's extra request fields: which articles to read (OpenAI clients send them with
+    ``extra_body``; clients that do not send them get no filtering)."""
+
+    sources: list[str] = Field(default_factory=list, max_length=100)
+    outlets: list[str] = Field(default_factory=list, max_length=100)
+    date_from: str = ""
+    date_to: str = ""
+    language: str = ""
+
+    def filters(self) -> Filters:
+        return Filters(
+            sources=tuple(self.sources),
+            outlets=tuple(self.outlets),
+            date_from=self.date_from,
+            date_to=self.date_to,
+            language=self.language,
+        )
+
+
+class ChatRequest(FilterFields):
     messages: list[Message] = Field(min_length=1, max_length=50)
     model: str = MODEL_ALIAS
     stream: bool = False
@@ -46,12 +70,9 @@ class ChatRequest(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(FilterFields):
     query: str = Field(max_length=20_000)
     k: int = Field(default=5, ge=1, le=100)
-    sources: list[str] = Field(default_factory=list, max_length=100)
-    date_from: str = ""
-    date_to: str = ""
 
 
 def allowed_models(engine: RAG) -> list[str]:
@@ -101,13 +122,7 @@ def create_app(engine: RAG) -> FastAPI:
 
     @app.post("/v1/search", dependencies=[Depends(authorize)])
     def search(body: SearchRequest) -> dict[str, Any]:
-        hits = engine.search(
-            body.query,
-            k=body.k,
-            sources=body.sources,
-            date_from=body.date_from,
-            date_to=body.date_to,
-        )
+        hits = engine.search(body.query, k=body.k, filters=body.filters())
         return {"object": "list", "hits": [h.to_dict() for h in hits]}
 
     @app.post("/v1/chat/completions", dependencies=[Depends(authorize)], response_model=None)
@@ -122,10 +137,10 @@ def create_app(engine: RAG) -> FastAPI:
             raise InputError("the last message must be the user's question")
         question, history = turns[-1]["content"], turns[:-1]
         if body.stream:
-            events = engine.stream(question, history=history, llm=model)
+            events = engine.stream(question, history=history, llm=model, filters=body.filters())
             first = next(events)  # raise input and model errors before the 200 is sent
             return StreamingResponse(_sse(first, events), media_type="text/event-stream")
-        answer = engine.ask(question, history=history, llm=model)
+        answer = engine.ask(question, history=history, llm=model, filters=body.filters())
         return _completion(answer)
 
     return app

@@ -9,7 +9,7 @@ import pytest
 from conftest import KINZHAL, SEEDS
 from servers import chroma_server, free_port
 
-from rag import RAG, IndexMismatchError, KabarError, Settings
+from rag import RAG, Filters, IndexMismatchError, KabarError, Settings
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_ingest_and_search_through_the_server(remote: RAG) -> None:
 
 def test_remove_and_filters_through_the_server(remote: RAG) -> None:
     remote.ingest([SEEDS])
-    july = remote.search("Kim Shoigu", k=10, date_to="2023-07-31")
+    july = remote.search("Kim Shoigu", k=10, filters=Filters(date_to="2023-07-31"))
     assert july and all(h.date.startswith("2023-07") for h in july)
     assert remote.remove(KINZHAL) > 0
     assert all(h.source != KINZHAL for h in remote.search("Kinzhal MiG-31I Knevichi", k=10))

@@ -13,7 +13,7 @@ import pytest
 from conftest import KINZHAL, ROOT, SEEDS
 from filelock import FileLock
 
-from rag import RAG, Settings
+from rag import RAG, Filters, Settings
 from rag.chunk import chunk
 from rag.clean import clean
 
@@ -55,7 +55,7 @@ def test_an_ingest_killed_midway_leaves_an_index_that_opens_and_completes(tmp_pa
     process.wait()
     assert process.returncode == -signal.SIGKILL
     survivor = RAG(Settings(index_dir=str(index)))  # this process opened the index before
-    assert survivor.search("Kinzhal MiG-31I Knevichi", k=1, sources=[KINZHAL])
+    assert survivor.search("Kinzhal MiG-31I Knevichi", k=1, filters=Filters(sources=[KINZHAL]))
     partial = survivor.store.count()
     report = survivor.ingest([corpus, SEEDS])
     assert not report.failed and report.chunks_written > 0
@@ -90,7 +90,7 @@ def test_readers_keep_working_while_another_process_writes(tmp_path: Path) -> No
         searches += 1
     assert writer.returncode == 0, writer.stderr.read()
     assert searches > 0
-    assert reader.search("Kinzhal MiG-31I", k=1, sources=[KINZHAL])
+    assert reader.search("Kinzhal MiG-31I", k=1, filters=Filters(sources=[KINZHAL]))
     sources = {h.source for h in reader.search("Kim Shoigu", k=20)}
     assert any(s.startswith("synthetic_") for s in sources), "the other process's articles show"
 

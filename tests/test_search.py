@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import KINZHAL
 
-from rag import RAG, InputError
+from rag import RAG, Filters, InputError
 
+TEMPO_JULY, TEMPO_SEPTEMBER = "000_e619702867f365eb.txt", "002_b60d1a8831f4fb8f.txt"
 LI = ("000_e619702867f365eb.txt", "001_19d4d10bd79297cd.txt", "004_45b1288b14f83929.txt")
 
 
@@ -73,12 +74,69 @@ def test_retellings_of_one_wire_story_collapse_into_one_hit(seeded: RAG) -> None
 
 
 def test_source_and_date_filters(seeded: RAG) -> None:
-    only = seeded.search("Kim Shoigu", k=5, sources=[KINZHAL])
+    only = seeded.search("Kim Shoigu", k=5, filters=Filters(sources=[KINZHAL]))
     assert only and {h.source for h in only} == {KINZHAL}
-    july = seeded.search("Kim Shoigu", k=10, date_from="2023-07-01", date_to="2023-07-31")
+    july = seeded.search(
+        "Kim Shoigu", k=10, filters=Filters(date_from="2023-07-01", date_to="2023-07-31")
+    )
     assert july and all(h.date.startswith("2023-07") for h in july)
-    september = seeded.search("Kim Shoigu", k=10, date_from="2023-09-01")
+    september = seeded.search("Kim Shoigu", k=10, filters=Filters(date_from="2023-09-01"))
     assert september and all(h.date.startswith("2023-09") for h in september)
+
+
+@pytest.mark.parametrize("asked", ["Tempo", "tempo.co", "TEMPO.CO"])
+def test_outlet_filter_accepts_the_outlet_as_people_write_it(seeded: RAG, asked: str) -> None:
+    hits = seeded.search("Kim Shoigu", k=10, filters=Filters(outlets=[asked]))
+    assert {h.source for h in hits} == {TEMPO_JULY, TEMPO_SEPTEMBER}
+    assert {h.outlet for h in hits} == {"TEMPO.CO"}
+
+
+def test_unknown_outlet_or_source_is_a_clear_error(seeded: RAG) -> None:
+    with pytest.raises(InputError, match="known outlets: REPUBLIKA.CO.ID, TEMPO.CO"):
+        seeded.search("Kim", filters=Filters(outlets=["Kompas"]))
+    with pytest.raises(InputError, match="no indexed article is named 'nowhere.txt'"):
+        seeded.search("Kim", filters=Filters(sources=["nowhere.txt"]))
+    with pytest.raises(InputError, match="language"):
+        Filters(language="fr")
+
+
+def test_language_filter(seeded: RAG) -> None:
+    assert {h.language for h in seeded.search("Kim", k=10, filters=Filters(language="id"))} == {
+        "id"
+    }
+    assert seeded.search("Kim", k=10, filters=Filters(language="en")) == []
+
+
+@pytest.mark.parametrize(
+    "question, month",
+    [
+        ("What did Kim and Shoigu do in July 2023?", "2023-07"),
+        ("Apa yang dilakukan Kim dan Shoigu pada September 2023?", "2023-09"),
+    ],
+)
+def test_a_month_in_the_question_filters_by_date(seeded: RAG, question: str, month: str) -> None:
+    hits = seeded.search(question, k=10)
+    assert hits and {h.date[:7] for h in hits} == {month}
+
+
+def test_last_week_is_read_against_the_reference_date(seeded: RAG) -> None:
+    as_of = RAG(seeded.settings.replace(as_of="2023-09-20"))
+    hits = as_of.search("Apa yang dilakukan Kim pekan lalu?", k=10)
+    assert hits and {h.source for h in hits} == {KINZHAL, TEMPO_SEPTEMBER}  # 11-17 September
+    assert (
+        RAG(seeded.settings.replace(as_of="2023-08-20")).search("What did Kim do last week?") == []
+    )
+    explicit = Filters(date_from="2023-07-01", date_to="2023-07-31")
+    assert {h.date[:7] for h in as_of.search("Kim pekan lalu", k=10, filters=explicit)} == {
+        "2023-07"
+    }, "dates the caller gives win over the question's"
+
+
+def test_latest_prefers_the_newest_articles(seeded: RAG) -> None:
+    plain = seeded.search("Kim Jong Un dan Shoigu", k=3)
+    latest = seeded.search("Kim Jong Un dan Shoigu terbaru", k=3)
+    assert [h.date for h in latest] == sorted((h.date for h in latest), reverse=True)
+    assert latest[0].date == "2023-09-17" and latest[0].date > plain[0].date
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 5000, None])
@@ -91,7 +149,7 @@ def test_bad_k_or_date_gets_a_clear_error(seeded: RAG) -> None:
     with pytest.raises(InputError, match="k must be"):
         seeded.search("Kim", k=0)
     with pytest.raises(InputError, match="YYYY-MM-DD"):
-        seeded.search("Kim", date_from="27 Juli 2023")
+        seeded.search("Kim", filters=Filters(date_from="27 Juli 2023"))
 
 
 def test_empty_index_returns_no_hits(fresh: RAG) -> None:

@@ -1,0 +1,207 @@
+"""Time in a question: "last week", "Juli 2023", "kemarin", "latest" as a date range or a
+preference for recent articles, relative to a reference date (today unless ``Settings.as_of``).
+
+Phrases are found by the patterns below and turned into dates by ``dateparser`` (English and
+Indonesian), after rewriting what it misses: "pekan lalu", "minggu ini", "bulan kemarin" and
+counts in words ("dua minggu lalu"), and ranges ("the past 2 weeks", "sepekan terakhir"),
+which it does not parse at all. A month without a year ("in July") or a weekday ("on Saturday")
+is not a filter: in an archive it names when something in the story happened, not which
+articles to read.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import functools
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.clean import MONTHS
+from rag.errors import SettingsError
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
+
+_NUMBERS = {
+    word: n
+    for n, words in enumerate(
+        [
+            ("a", "an", "one", "satu", "se"),
+            ("two", "dua"),
+            ("three", "tiga"),
+            ("four", "empat"),
+            ("five", "lima"),
+            ("six", "enam"),
+            ("seven", "tujuh"),
+            ("eight", "delapan"),
+            ("nine", "sembilan"),
+            ("ten", "sepuluh"),
+        ],
+        start=1,
+    )
+    for word in words
+}
+_UNITS = {
+    "day": "day",
+    "week": "week",
+    "month": "month",
+    "year": "year",
+    "hari": "day",
+    "minggu": "week",
+    "pekan": "week",
+    "bulan": "month",
+    "tahun": "year",
+}
+_NUM = r"(?P<n>\d{1,3}|" + "|".join(w for w in _NUMBERS if w != "se") + r")"
+_UNIT_EN = r"(?P<unit>day|week|month|year)s?"
+_UNIT_ID = r"(?P<unit>hari|minggu|pekan|bulan|tahun)"
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+# Alternatives are tried left to right at each position: longer phrases come first.
+_PHRASES = {
+    "range": [
+        rf"(?:the\s+)?(?:past|last)\s+{_NUM}\s+{_UNIT_EN}",
+        rf"(?:the\s+)?past\s+{_UNIT_EN}",
+        rf"(?:{_NUM}\s+|se){_UNIT_ID}\s+terakhir",
+    ],
+    "ago": [rf"{_NUM}\s+{_UNIT_EN}\s+ago", rf"(?:{_NUM}\s+|se){_UNIT_ID}\s+(?:yang\s+)?lalu"],
+    "relative": [
+        r"(?P<which>last|this|previous)\s+(?P<unit>week|month|year)",
+        r"(?P<unit>minggu|pekan|bulan|tahun)\s+(?P<which>lalu|kemarin|ini)",
+        r"yesterday|today|kemarin|hari\s+ini",
+    ],
+    "absolute": [
+        r"\d{1,2}/\d{1,2}/\d{4}",
+        r"\d{4}-\d{2}-\d{2}",
+        rf"(?:\d{{1,2}}\s+)?(?:{_MONTH})\.?\s+\d{{4}}",
+        rf"(?:{_MONTH})\.?\s+\d{{1,2}},?\s+\d{{4}}",
+        r"(?:19|20)\d\d",
+    ],
+    "recent": [
+        r"latest|most\s+recent|newest|recent(?:ly)?|terbaru|terkini|paling\s+baru|"
+        r"belakangan\s+ini"
+    ],
+}
+_ALTERNATIVES = [
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, patterns in _PHRASES.items()
+    for pattern in patterns
+]
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+# One scan over the question; each alternative's own pattern then reads its parts.
+_PATTERN = re.compile(
+    "|".join(
+        rf"(?P<a{i}>\b(?:{_NAMED_GROUP.sub('(?:', p.pattern)})\b)"
+        for i, (_, p) in enumerate(_ALTERNATIVES)
+    ),
+    re.IGNORECASE,
+)
+_WHICH = {"lalu": "last", "kemarin": "last", "ini": "this", "previous": "last"}
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    """What a question says about time: a date range to filter by, and/or "latest"."""
+
+    date_from: str = ""
+    date_to: str = ""
+    """ISO dates, inclusive; empty when the question names no period."""
+    recent: bool = False
+    """The question asks for the latest news ("latest", "terbaru")."""
+    phrases: tuple[str, ...] = ()
+    """The time phrases found, as written."""
+
+
+def reference_date(as_of: str = "") -> datetime.date:
+    """The date "today" means: ``as_of`` (YYYY-MM-DD) when given, else the real today."""
+    if not as_of:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(as_of)
+    except ValueError:
+        raise SettingsError(f"KABAR_AS_OF / --as-of is a date YYYY-MM-DD, not {as_of!r}") from None
+
+
+def read_time(question: str, reference: datetime.date) -> TimeReading:
+    """The period and recency a question asks about, relative to ``reference``.
+
+    Several periods ("in July 2023 and in September 2023") give the range covering them all.
+    """
+    periods: list[tuple[datetime.date, datetime.date]] = []
+    recent = False
+    phrases: list[str] = []
+    for match in _PATTERN.finditer(question):
+        kind, pattern = _ALTERNATIVES[int((match.lastgroup or "a0")[1:])]
+        phrase = match.group()
+        if kind == "recent":
+            recent = True
+        else:
+            parts = pattern.fullmatch(phrase)
+            assert parts is not None  # the scan matched this alternative's text
+            groups = {k: v.casefold() for k, v in parts.groupdict().items() if v is not None}
+            period = _period(kind, phrase, groups, reference)
+            if period is None:
+                continue
+            periods.append(period)
+        phrases.append(phrase)
+    if not periods:
+        return TimeReading(recent=recent, phrases=tuple(phrases))
+    start = min(p[0] for p in periods)
+    end = max(p[1] for p in periods)
+    return TimeReading(start.isoformat(), end.isoformat(), recent, tuple(phrases))
+
+
+def _period(
+    kind: str, phrase: str, parts: dict[str, str], reference: datetime.date
+) -> tuple[datetime.date, datetime.date] | None:
+    """The inclusive date range a phrase names; relative ones end at the reference date."""
+    count = _NUMBERS.get(parts.get("n", "se"), 0) or int(parts.get("n", "1"))
+    unit = _UNITS.get(parts.get("unit", ""), "")
+    if kind == "range":
+        return _minus(reference, count, unit) + datetime.timedelta(days=1), reference
+    if kind == "ago":
+        phrase = f"{count} {unit}s ago"  # dateparser misses Indonesian counts in words
+    elif kind == "relative" and unit:
+        phrase = f"{_WHICH.get(parts['which'], parts['which'])} {unit}"
+    elif kind == "absolute" and re.fullmatch(r"\d{4}", phrase):
+        year = int(phrase)
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    parsed = _parser(reference).get_date_data(phrase)
+    if parsed.date_obj is None:
+        return None
+    start, end = _span(parsed.date_obj.date(), parsed.period or "day")
+    return (start, min(end, reference)) if kind != "absolute" else (start, end)
+
+
+def _span(day: datetime.date, period: str) -> tuple[datetime.date, datetime.date]:
+    """The whole day, week (Monday to Sunday), month or year that contains ``day``."""
+    if period == "week":
+        monday = day - datetime.timedelta(days=day.weekday())
+        return monday, monday + datetime.timedelta(days=6)
+    if period == "month":
+        following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        return day.replace(day=1), following - datetime.timedelta(days=1)
+    if period == "year":
+        return day.replace(month=1, day=1), day.replace(month=12, day=31)
+    return day, day
+
+
+def _minus(day: datetime.date, count: int, unit: str) -> datetime.date:
+    """``day`` moved back ``count`` days, weeks, months or years (month ends clamp)."""
+    if unit in ("day", "week"):
+        return day - datetime.timedelta(days=count * (7 if unit == "week" else 1))
+    months = count * (12 if unit == "year" else 1)
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return datetime.date(year, month + 1, min(day.day, last))
+
+
+@functools.lru_cache(maxsize=8)
+def _parser(reference: datetime.date) -> DateDataParser:
+    """dateparser for English and Indonesian, relative to ``reference`` (imported lazily)."""
+    from dateparser.date import DateDataParser
+
+    base = datetime.datetime.combine(reference, datetime.time())
+    settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "DATE_ORDER": "DMY"}
+    return DateDataParser(languages=["en", "id"], settings=settings)

@@ -167,3 +167,28 @@ def test_a_failing_model_gives_a_502_with_a_message(tmp_path: Path) -> None:
         assert "sk-kabar-api-secret" not in json.dumps(reply)
         code, _ = post(url + "/v1/search", {"query": "Kinzhal"})
         assert code == 200
+
+
+def test_filters_ride_in_extra_body(api: str) -> None:
+    reply = client(api).chat.completions.create(
+        model="kabar",
+        messages=[{"role": "user", "content": "Who led the Chinese delegation?"}],
+        extra_body={"outlets": ["Republika"], "date_to": "2023-07-31"},
+    )
+    citations = reply.choices[0].message.model_extra["citations"]
+    assert "Li Hongzhong" in reply.choices[0].message.content
+    assert {c["source"] for c in citations} == {"001_19d4d10bd79297cd.txt"}
+    stream = client(api).chat.completions.create(
+        model="kabar",
+        stream=True,
+        messages=[{"role": "user", "content": "Kapal apa yang dinaiki Kim dan Shoigu?"}],
+        extra_body={"date_to": "2023-07-31"},  # the frigate story is from September
+    )
+    assert list(stream)[-1].model_extra["abstained"] is True
+
+
+def test_search_filters_and_a_clear_error_for_an_unknown_outlet(api: str) -> None:
+    status, body = post(api + "/v1/search", {"query": "Kim Shoigu", "k": 10, "outlets": ["tempo"]})
+    assert status == 200 and {h["outlet"] for h in body["hits"]} == {"TEMPO.CO"}
+    status, body = post(api + "/v1/search", {"query": "Kim", "outlets": ["Kompas"]})
+    assert status == 400 and "known outlets: REPUBLIKA.CO.ID, TEMPO.CO" in body["error"]["message"]

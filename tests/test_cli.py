@@ -91,3 +91,17 @@ def test_remove_command(tmp_path: Path) -> None:
     RAG(index_dir=str(tmp_path)).ingest([SEEDS / KINZHAL])
     assert kabar(tmp_path, "remove", KINZHAL).returncode == 0
     assert kabar(tmp_path, "remove", KINZHAL).returncode == 1
+
+
+def test_ask_with_filters_and_a_reference_date(index: Path) -> None:
+    base = ("ask", "--llm", "extractive", "--json")
+    tempo = kabar(index, *base, "Who led the Chinese delegation?", "--outlet", "tempo")
+    assert tempo.returncode == 0, tempo.stderr
+    answer = json.loads(tempo.stdout)
+    assert "Li Hongzhong" in answer["answer"]
+    assert {c["source"] for c in answer["citations"]} == {"000_e619702867f365eb.txt"}
+    week = kabar(index, *base, "Apa yang diperiksa Kim pekan lalu?", "--as-of", "2023-09-20")
+    cited = {c["date"] for c in json.loads(week.stdout)["citations"]}
+    assert cited and cited <= {"2023-09-16", "2023-09-17"}
+    bad = kabar(index, *base, "Kim", "--as-of", "yesterday")
+    assert bad.returncode == 1 and "--as-of is a date YYYY-MM-DD" in bad.stderr

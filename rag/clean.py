@@ -274,7 +274,7 @@ def iso_date(value: str) -> str:
     except (TypeError, ValueError, IndexError):
         pass
     if match := _DATE_MONTH_FIRST.match(value):
-        month = _MONTHS.get(match.group(1).casefold())
+        month = MONTHS.get(match.group(1).casefold())
         return _iso(match.group(3), month, match.group(2)) if month else ""
     if match := _DATE_NUMERIC.match(value):
         return _iso(match.group(3), match.group(2), match.group(1))

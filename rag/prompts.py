@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from rag import bundled
 from rag.config import Settings
 from rag.errors import KabarError
 from rag.evidence import Evidence
 from rag.when import reference_date
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 ABSTAIN_MARK = "NOT_IN_SOURCES"
 """What the system prompt tells the model to reply when the passages do not hold the answer."""
 LANGUAGES = {"en": "English", "id": "Indonesian (Bahasa Indonesia)"}
@@ -26,7 +26,7 @@ class PromptError(KabarError):
 
 def prompt(name: str, settings: Settings | None = None, **values: str) -> str:
     """The template ``name`` with its placeholders filled (bundled, or from ``prompts_dir``)."""
-    folder = Path(settings.prompts_dir) if settings and settings.prompts_dir else PROMPTS
+    folder = Path(settings.prompts_dir) if settings and settings.prompts_dir else bundled.prompts()
     path = folder / name
     try:
         template = path.read_text(encoding="utf-8")

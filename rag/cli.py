@@ -106,7 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         _as_of(p)
         p.set_defaults(run=_serve, with_ui=name == "serve")
 
-    p = sub.add_parser("articles", help="list the indexed articles")
+    p = sub.add_parser("articles", help="list the indexed articles, or show one")
+    p.add_argument("source", nargs="?", help="show this article: its metadata and kept text")
+    p.add_argument(
+        "--removed", action="store_true", help="with SOURCE: the lines cleaning removed, and why"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_articles)
 
@@ -410,6 +414,12 @@ def _eval_build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _articles(args: argparse.Namespace, settings: Settings) -> int:
+    if args.source:
+        return _article(args, settings)
+    if args.removed:
+        raise KabarError(
+            "--removed shows one article's removed lines: kabar articles SOURCE --removed"
+        )
     articles = rag.RAG(settings).articles()
     if args.json:
         print(json.dumps([a.__dict__ for a in articles], ensure_ascii=False, indent=2))
@@ -420,6 +430,31 @@ def _articles(args: argparse.Namespace, settings: Settings) -> int:
     for a in articles:
         table.add_row(a.date, a.outlet, a.source, a.title, str(a.chunks))
     _console().print(table)
+    return 0
+
+
+def _article(args: argparse.Namespace, settings: Settings) -> int:
+    """One article: its metadata and kept paragraphs, or (``--removed``) its removed lines."""
+    doc = rag.RAG(settings).article(args.source)
+    removed = [{"reason": reason, "text": text} for reason, text in doc.removed_lines()]
+    if args.json:
+        shown: dict[str, Any] = {"source": doc.source, **doc.metadata(), "city": doc.city}
+        if args.removed:
+            shown["removed"] = removed
+        else:
+            shown["paragraphs"] = [doc.text[s:e] for s, e in doc.paragraphs]
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        return 0
+    if args.removed:
+        print(f"{doc.source}: {len(removed)} lines removed")
+        for line in removed:
+            print(f"[{line['reason']}] {line['text']}")
+        return 0
+    for key, value in (("source", doc.source), *doc.metadata().items(), ("city", doc.city)):
+        if value:
+            print(f"{key}: {value}")
+    print()
+    print("\n\n".join(doc.text[s:e] for s, e in doc.paragraphs))
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from conftest import SEEDS
 
@@ -187,3 +190,54 @@ def test_given_dates_are_read_in_common_forms(value: str, iso: str) -> None:
 def test_a_given_date_that_is_no_date_leaves_the_one_in_the_text() -> None:
     text = "A headline in English about things\n\nLONDON - Body text on 14 August 2022."
     assert clean(text, "x.txt", {"date": "soon"}).date == "2022-08-14"
+
+
+FACQA = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "facqa_short.jsonl")
+    .read_text("utf-8")
+    .splitlines()
+]
+
+
+@pytest.mark.parametrize("passage", FACQA, ids=lambda p: f"facqa_{p['i']}")
+def test_a_short_real_passage_is_kept_whole(passage: dict[str, str]) -> None:
+    """Real Kompas passages (IndoNLU FacQA, MIT) that were once refused: a one-line headline,
+    paragraphs ending in a reporter's code such as "(doe)" or "(RYO / DOE)"."""
+    doc = clean(passage["text"], "facqa.txt")
+    assert [doc.text[s:e] for s, e in doc.paragraphs] == [passage["text"]]
+    assert doc.removed == ()
+
+
+def test_an_article_whose_every_line_looks_unusual_is_kept() -> None:
+    text = "Menu\nHome\nPertamina Berusaha Kompetitif\nHome\n"
+    doc = clean(text, "x.txt")
+    assert [doc.text[s:e] for s, e in doc.paragraphs] == [
+        "Menu",
+        "Home",
+        "Pertamina Berusaha Kompetitif",
+    ]
+    assert doc.removed_lines() == [("repeats an earlier line", "Home")]
+
+
+def test_a_rendered_web_page_loses_its_menus_teasers_and_footer() -> None:
+    text = (
+        "Home\nPolitics\nBusiness\nSport\nSubscribe now\n"
+        "Council approves the new bridge\n"
+        "The city council approved the new river bridge on Tuesday after a long debate.\n"
+        "Construction is expected to start in spring and to last for about two years.\n"
+        "Funding\n"
+        "The bridge will cost 40 million euros, most of it paid by the regional government.\n"
+        "Most read\nMan arrested after chase through city centre\nWeather turns cold again\n"
+        "© 2024 City News Ltd. All rights reserved.\n"
+    )
+    doc = clean(text, "x.txt")
+    assert [doc.text[s:e] for s, e in doc.paragraphs] == [
+        "The city council approved the new river bridge on Tuesday after a long debate.",
+        "Construction is expected to start in spring and to last for about two years.",
+        "Funding",
+        "The bridge will cost 40 million euros, most of it paid by the regional government.",
+    ]
+    reasons = dict((line, reason) for reason, line in doc.removed_lines())
+    assert reasons["Subscribe now"] == "before the article body"
+    assert reasons["Weather turns cold again"] == "after the article body"

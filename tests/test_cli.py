@@ -61,6 +61,35 @@ def test_articles_lists_the_seeds(index: Path) -> None:
     assert {a["source"] for a in articles} == {p.name for p in SEEDS.glob("*.txt")}
 
 
+def test_articles_removed_shows_each_dropped_line_and_why(index: Path) -> None:
+    tempo = next(SEEDS.glob("000_*.txt")).name
+    result = kabar(index, "articles", tempo, "--removed")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{tempo}: 61 lines removed"
+    assert "[ends the article] Berita terkait" in lines
+    assert "[not a sentence (a heading, menu or teaser)] Advertising" in lines
+    assert "[after the end of the article] Baca Selengkapnya" in lines
+    shown = json.loads(kabar(index, "articles", tempo, "--removed", "--json").stdout)
+    assert shown["removed"][0] == {
+        "reason": "headline (kept as the title)",
+        "text": "Bertemu Kim Jong Un, Menhan Rusia: Militer Korea Utara Terkuat di Dunia",
+    }
+    assert shown["date"] == "2023-07-27" and len(shown["removed"]) == 61
+
+
+def test_articles_shows_one_article_or_a_clear_error(index: Path) -> None:
+    result = kabar(index, "articles", KINZHAL)
+    assert result.returncode == 0, result.stderr
+    assert "title: Korea Utara dan Menteri Pertahanan Rusia Memantau Rudal Hipersonik" in (
+        result.stdout
+    )
+    assert "Akismet" not in result.stdout and "sistem rudal Kinzhal" in result.stdout
+    missing = kabar(index, "articles", "nope.txt", "--removed")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("kabar: error: no article named 'nope.txt'")
+
+
 def test_errors_are_one_readable_line_and_a_nonzero_exit(index: Path, tmp_path: Path) -> None:
     result = kabar(index, "search", "   ")
     assert result.returncode == 1 and result.stderr.startswith(

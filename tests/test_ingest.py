@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,17 @@ def test_uploaded_article_is_searchable_at_once(fresh: RAG) -> None:
     assert fresh.article_text("sinpo.txt") == text
     bad = fresh.add_article("evil.exe", b"MZ\x90\x00")
     assert "only .txt, .md" in bad.failed["evil.exe"]
+
+
+def test_short_real_passages_are_all_indexed(fresh: RAG, tmp_path: Path) -> None:
+    """FacQA passages once refused whole (a one-line headline, a "(doe)" reporter code)."""
+    data = Path(__file__).parent / "data" / "facqa_short.jsonl"
+    folder = tmp_path / "facqa"
+    folder.mkdir()
+    for line in data.read_text(encoding="utf-8").splitlines():
+        passage = json.loads(line)
+        (folder / f"facqa_{passage['i']:04d}.txt").write_text(passage["text"], encoding="utf-8")
+    report = fresh.ingest([folder])
+    assert report.failed == {} and len(report.added) == 6
+    hit = fresh.search("Pengadilan HAM Makassar Daud Sihombing", k=1)[0]
+    assert hit.source == "facqa_0530.txt"

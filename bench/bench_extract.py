@@ -1,0 +1,167 @@
+"""Cleaning quality: web pages from HTML and as plain text, the seeds, and FacQA.
+
+    python bench/bench_extract.py [--corpora ../shared/corpora] [--show]
+
+- web-news (45 real pages with gold snippets): the share of ``with`` snippets (article text)
+  kept and of ``without`` snippets (menus, teasers, banners, footers) leaked, compared on
+  casefolded ``\\w+`` words, (a) from the HTML through ``rag.extract.html_document`` and (b) from
+  the pages rendered to their visible text, one line per block (as a scraper saves a page),
+  through the plain-text cleaner ``rag.clean.clean``. trafilatura alone is the reference.
+- seeds: lines kept and removed per article (tests/test_clean.py pins what must go).
+- FacQA: passages that give at least one passage to index (none may be refused).
+- language: the detected language of each web-news page against its gold language.
+
+Prints a table and writes bench/results/extract.json. ``--show`` lists every missed and
+leaked snippet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from lxml import html as lxml_html
+
+from rag.chunk import chunk
+from rag.clean import Document, clean
+from rag.extract import html_document
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+# Elements that start a new line when a browser lays the page out.
+BLOCKS = frozenset(
+    "address article aside blockquote br dd details dialog div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary "
+    "table td th tr ul option button label".split()
+)
+INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "iframe")
+
+
+def render(data: bytes) -> str:
+    """The visible text of a page, one line per block: what a scraper saves as ``.txt``."""
+    tree = lxml_html.document_fromstring(data)
+    for element in list(tree.iter(*INVISIBLE)):
+        element.drop_tree()
+    parts: list[str] = []
+
+    def walk(element: Any) -> None:
+        block = isinstance(element.tag, str) and element.tag in BLOCKS
+        if block:
+            parts.append("\n")
+        if isinstance(element.tag, str) and element.text:
+            parts.append(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append("\n")
+
+    walk(tree)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def kept_text(doc: Document) -> str:
+    return "\n".join(doc.text[s:e] for s, e in doc.paragraphs)
+
+
+def score(pages: dict[str, str], gold: dict[str, Any], show: str = "") -> dict[str, Any]:
+    """Share of ``with`` snippets kept and of ``without`` snippets leaked over all pages."""
+    kept = total_with = leaked = total_without = 0
+    for name, text in pages.items():
+        found = words(text)
+        for snippet in filter(None, map(words, gold[name]["with"])):
+            total_with += 1
+            kept += snippet in found
+            if show and snippet not in found:
+                print(f"  {show} missed  {name}: {snippet[:70]}")
+        for snippet in filter(None, map(words, gold[name]["without"])):
+            total_without += 1
+            leaked += snippet in found
+            if show and snippet in found:
+                print(f"  {show} leaked  {name}: {snippet[:70]}")
+    empty = sorted(name for name, text in pages.items() if not text.strip())
+    return {
+        "keep": round(kept / total_with, 3),
+        "leak": round(leaked / total_without, 3),
+        "pages": len(pages),
+        "pages_lost": empty,
+    }
+
+
+def web_news(folder: Path, show: bool) -> dict[str, Any]:
+    import trafilatura
+
+    gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
+    raw = {name: (folder / "pages" / name).read_bytes() for name in sorted(gold)}
+    rendered = {name: render(data) for name, data in raw.items()}
+    reference = {name: trafilatura.extract(data) or "" for name, data in raw.items()}
+    from_html = {name: kept_text(html_document(data, name)) for name, data in raw.items()}
+    as_text = {name: kept_text(clean(text, name + ".txt")) for name, text in rendered.items()}
+    return {
+        "trafilatura": score(reference, gold),
+        "rendered text, nothing removed": score(rendered, gold),
+        "html (kabar)": score(from_html, gold, "html" if show else ""),
+        "text (kabar)": score(as_text, gold, "text" if show else ""),
+    }
+
+
+def seeds() -> dict[str, Any]:
+    out = {}
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        doc = clean(path.read_text(encoding="utf-8"), path.name)
+        out[path.name] = {"kept": len(doc.paragraphs), "removed": len(doc.removed)}
+    return out
+
+
+def facqa(folder: Path) -> dict[str, Any]:
+    lines = (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    passages = [json.loads(line) for line in lines if line.strip()]
+    refused = [
+        p["i"] for p in passages if not chunk(clean(p["text"], f"facqa_{p['i']:04d}.txt"), 600)
+    ]
+    trimmed = sum(bool(clean(p["text"], "x.txt").removed) for p in passages)
+    return {
+        "passages": len(passages),
+        "indexed": len(passages) - len(refused),
+        "refused": refused,
+        "with_lines_removed": trimmed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"))
+    parser.add_argument("--show", action="store_true", help="list missed and leaked snippets")
+    args = parser.parse_args()
+    corpora = Path(args.corpora)
+    results = {
+        "web-news": web_news(corpora / "web-news", args.show),
+        "seeds": seeds(),
+        "facqa": facqa(corpora / "facqa"),
+    }
+    print(f"{'web-news (45 pages)':34} {'keep':>6} {'leak':>6} {'lost':>5}")
+    for name, row in results["web-news"].items():
+        print(f"{name:34} {row['keep']:6.3f} {row['leak']:6.3f} {len(row['pages_lost']):5d}")
+    print("seeds (kept / removed lines):")
+    for name, row in results["seeds"].items():
+        print(f"  {name:34} {row['kept']:3d} / {row['removed']:3d}")
+    fac = results["facqa"]
+    print(
+        f"facqa: {fac['indexed']} of {fac['passages']} passages indexed "
+        f"({fac['with_lines_removed']} with a line removed); refused: {fac['refused'][:20]}"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "extract.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -170,9 +170,7 @@ class Ingestor:
         """What writing this article takes; None (and counted unchanged) when nothing does."""
         chunks = chunk(doc, self.settings.chunk_chars)
         if not chunks:
-            raise DocumentError(
-                f"{doc.source}: no article text is left once boilerplate is removed"
-            )
+            raise DocumentError(f"{doc.source} has no words to index")
         existing = self.store.chunk_ids(doc.source)
         if existing == {c.chunk_id for c in chunks}:
             report.unchanged.append(doc.source)

@@ -32,6 +32,7 @@ from rag.errors import (
 )
 from rag.ingest import IngestReport
 from rag.search import Filters, Hit, Source
+from rag.timeline import Event, Timeline
 
 __all__ = [
     "OFFLINE_ENVIRONMENT",
@@ -41,6 +42,7 @@ __all__ = [
     "ArticleInfo",
     "DocumentError",
     "EmbedderError",
+    "Event",
     "Filters",
     "Hit",
     "IndexMismatchError",
@@ -51,4 +53,5 @@ __all__ = [
     "Settings",
     "SettingsError",
     "Source",
+    "Timeline",
 ]

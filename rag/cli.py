@@ -68,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(run=_ask)
 
+    p = sub.add_parser(
+        "timeline", help="dated, cited events about a topic, in order", parents=[_filters()]
+    )
+    p.add_argument("topic")
+    p.add_argument("-k", type=int, help="passages to read (default 30)")
+    p.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    p.set_defaults(run=_timeline)
+
     p = sub.add_parser("eval", help="score retrieval and answers; compare runs before a swap")
     eval_sub = p.add_subparsers(dest="eval_command", metavar="run|compare|build", required=True)
     e = eval_sub.add_parser("run", help="score the configured (or given) models on an eval set")
@@ -266,6 +274,29 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     assert answer is not None
     print()
     print_sources(answer, "".join(streamed).strip(), _console())
+    return 0
+
+
+def _timeline(args: argparse.Namespace, settings: Settings) -> int:
+    timeline = rag.RAG(settings).timeline(args.topic, k=args.k, filters=_filter_args(args))
+    if args.json:
+        print(json.dumps(timeline.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    out = _console()
+    if not timeline.events:
+        out.print("no dated events found for this topic")
+        return 0
+    story = -1
+    for event, line in zip(timeline.events, timeline.lines(), strict=True):
+        if event.story != story:
+            story = event.story
+            out.print(f"\n[bold]{timeline.stories[story]}[/bold]")
+        out.print("  " + line, markup=False)
+    out.print()
+    for c in timeline.citations:
+        hit = c.passage
+        meta = " · ".join(p for p in (hit.outlet, hit.date, hit.source) if p)
+        out.print(f"[bold][{c.n}][/bold] {hit.title}  [cyan]{meta}[/cyan]")
     return 0
 
 

@@ -319,7 +319,7 @@ def _collapse(hits: list[Hit], k: int) -> list[Hit]:
     for hit in hits:
         grams = trigrams(hit.text)
         for i, (other, other_grams) in enumerate(kept):
-            if other.source != hit.source and _overlap(grams, other_grams) >= DUPLICATE_OVERLAP:
+            if other.source != hit.source and overlap(grams, other_grams) >= DUPLICATE_OVERLAP:
                 source = Source(
                     hit.chunk_id, hit.doc_id, hit.source, hit.title, hit.outlet, hit.date
                 )
@@ -342,7 +342,8 @@ def trigrams(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
 
 
-def _overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+def overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+    """Share of the smaller trigram set found in the other (1.0: one contains the other)."""
     return len(a & b) / max(min(len(a), len(b)), 1)
 
 

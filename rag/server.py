@@ -2,6 +2,7 @@
 
     POST /v1/chat/completions   {"messages": [...], "stream": false, "model": "kabar"}
     POST /v1/search             {"query": "...", "k": 5}
+    POST /v1/timeline           {"topic": "...", "k": 30}   (GET /v1/timeline?topic=...&outlet=...)
 
 Both take kabar's filter fields too: ``sources``, ``outlets``, ``date_from``, ``date_to``,
 ``language`` (ignored when absent, so plain OpenAI clients work unchanged).
@@ -23,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -60,6 +61,11 @@ class FilterFields(BaseModel):
             date_to=self.date_to,
             language=self.language,
         )
+
+
+class TimelineRequest(FilterFields):
+    topic: str = Field(max_length=20_000)
+    k: int | None = Field(default=None, ge=1, le=100)
 
 
 class ChatRequest(FilterFields):
@@ -124,6 +130,25 @@ def create_app(engine: RAG) -> FastAPI:
     def search(body: SearchRequest) -> dict[str, Any]:
         hits = engine.search(body.query, k=body.k, filters=body.filters())
         return {"object": "list", "hits": [h.to_dict() for h in hits]}
+
+    @app.post("/v1/timeline", dependencies=[Depends(authorize)])
+    def timeline(body: TimelineRequest) -> dict[str, Any]:
+        return engine.timeline(body.topic, k=body.k, filters=body.filters()).to_dict()
+
+    @app.get("/v1/timeline", dependencies=[Depends(authorize)])
+    def timeline_get(
+        topic: str,
+        k: int | None = None,
+        outlet: list[str] = Query(default=[]),  # noqa: B008 (how FastAPI declares lists)
+        source: list[str] = Query(default=[]),  # noqa: B008
+        date_from: str = "",
+        date_to: str = "",
+        language: str = "",
+    ) -> dict[str, Any]:
+        fields = FilterFields(
+            sources=source, outlets=outlet, date_from=date_from, date_to=date_to, language=language
+        )
+        return timeline(TimelineRequest(topic=topic, k=k, **fields.model_dump()))
 
     @app.post("/v1/chat/completions", dependencies=[Depends(authorize)], response_model=None)
     def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:

@@ -98,6 +98,28 @@ _PATTERN = re.compile(
     re.IGNORECASE,
 )
 _WHICH = {"lalu": "last", "kemarin": "last", "ini": "this", "previous": "last"}
+_WEEKDAYS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("senin", "monday"),
+            ("selasa", "tuesday"),
+            ("rabu", "wednesday"),
+            ("kamis", "thursday"),
+            ("jumat", "jum'at", "friday"),
+            ("sabtu", "saturday"),
+            ("minggu", "ahad", "sunday"),
+        ]
+    )
+    for name in names
+}
+# "pada hari Rabu", "Rabu lalu", "on Wednesday", "last Friday"; a bare "Minggu" is a week.
+_WEEKDAY = re.compile(
+    r"\b(?:(?P<last>last)\s+|(?:pada|on)\s+(?:hari\s+)?|hari\s+)?"
+    r"(?P<day>senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)(?P<lalu>\s+lalu)?\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -150,6 +172,52 @@ def read_time(question: str, reference: datetime.date) -> TimeReading:
     start = min(p[0] for p in periods)
     end = max(p[1] for p in periods)
     return TimeReading(start.isoformat(), end.isoformat(), recent, tuple(phrases))
+
+
+def event_date(sentence: str, published: datetime.date) -> tuple[datetime.date, str] | None:
+    """When a sentence of an article published on ``published`` says its event happened.
+
+    Returns the first day and the precision (``day``, ``week``, ``month`` or ``year``): a
+    written date ("Rabu (26/7/2023)", "17 September 2023") first, then a weekday read back
+    from the publication day ("pada hari Sabtu", "Rabu lalu"), then a relative phrase
+    ("kemarin", "minggu ini", "last month"). Bare years ("Perang Korea 1950-1953") and ranges
+    are history or background, not the sentence's event: None.
+    """
+    found: list[tuple[int, datetime.date, datetime.date]] = []
+    for match in _PATTERN.finditer(sentence):
+        kind, pattern = _ALTERNATIVES[int((match.lastgroup or "a0")[1:])]
+        phrase = match.group()
+        if kind not in ("absolute", "relative", "ago") or re.fullmatch(r"\d{4}", phrase):
+            continue
+        parts = pattern.fullmatch(phrase)
+        assert parts is not None
+        groups = {k: v.casefold() for k, v in parts.groupdict().items() if v is not None}
+        period = _period(kind, phrase, groups, published)
+        if period:
+            found.append((0 if kind == "absolute" else 2, *period))
+    for match in _WEEKDAY.finditer(sentence):
+        day = match.group("day").casefold()
+        bare_minggu = day == "minggu" and not match.group(0).lower().startswith(("pada", "hari"))
+        if bare_minggu:
+            continue
+        back = (published.weekday() - _WEEKDAYS[day.replace("'", "")]) % 7
+        if back == 0 and (match.group("last") or match.group("lalu")):
+            back = 7
+        when = published - datetime.timedelta(days=back)
+        found.append((1, when, when))
+    if not found:
+        return None
+    _, start, end = min(found, key=lambda f: f[0])
+    return start, _precision(start, end)
+
+
+def _precision(start: datetime.date, end: datetime.date) -> str:
+    days = (end - start).days
+    if days == 0:
+        return "day"
+    if days <= 6:  # noqa: PLR2004 (a week)
+        return "week"
+    return "month" if days <= 31 else "year"  # noqa: PLR2004 (a month)
 
 
 def _period(

@@ -192,3 +192,16 @@ def test_search_filters_and_a_clear_error_for_an_unknown_outlet(api: str) -> Non
     assert status == 200 and {h["outlet"] for h in body["hits"]} == {"TEMPO.CO"}
     status, body = post(api + "/v1/search", {"query": "Kim", "outlets": ["Kompas"]})
     assert status == 400 and "known outlets: REPUBLIKA.CO.ID, TEMPO.CO" in body["error"]["message"]
+
+
+def test_timeline_by_post_and_get(api: str) -> None:
+    status, body = post(
+        api + "/v1/timeline", {"topic": "Kim Jong Un and Russia", "outlets": ["tempo"]}
+    )
+    assert status == 200 and body["events"]
+    assert {e["citation"]["outlet"] for e in body["events"]} == {"TEMPO.CO"}
+    query = "topic=Kim%20Jong%20Un%20and%20Russia&date_from=2023-09-01&outlet=tempo"
+    with urllib.request.urlopen(f"{api}/v1/timeline?{query}", timeout=60) as response:
+        events = json.loads(response.read())["events"]
+    assert events and all(e["citation"]["date"] == "2023-09-17" for e in events)
+    assert any(e["date"] == "2023-09-13" and "Putin" in e["text"] for e in events)

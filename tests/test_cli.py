@@ -134,3 +134,13 @@ def test_ask_with_filters_and_a_reference_date(index: Path) -> None:
     assert cited and cited <= {"2023-09-16", "2023-09-17"}
     bad = kabar(index, *base, "Kim", "--as-of", "yesterday")
     assert bad.returncode == 1 and "--as-of is a date YYYY-MM-DD" in bad.stderr
+
+
+def test_timeline_command(index: Path) -> None:
+    result = kabar(index, "timeline", "Kim Jong Un and Russia", "--from", "2023-09-01")
+    assert result.returncode == 0, result.stderr
+    assert "2023-09-13: Setelah bertemu Kim pada hari Rabu di kosmodrom Vostochny" in result.stdout
+    assert "2023-07" not in result.stdout.split("\n[1]")[0]
+    data = json.loads(kabar(index, "timeline", "Kim Jong Un and Russia", "--json").stdout)
+    assert [e["date"] for e in data["events"]] == sorted(e["date"] for e in data["events"])
+    assert all(e["citation"]["quote"] for e in data["events"])

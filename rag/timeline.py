@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.chunk import sentences
@@ -30,6 +30,15 @@ STORY_DAYS = 3
 one day apart, the September ones one; the two stories are seven weeks apart)."""
 MIN_WORDS = 8  # shorter undated sentences are credits and captions ("Dikutip dari CNA.")
 MAX_CHARS = 240  # a statement longer than this is cut at a word
+SUMMARY_EVENTS = 12  # lines of a summary answer: dated events first, then reported details
+# "Summarise ...", "what happened ...", "kronologi ...": questions a timeline answers.
+_SUMMARY = re.compile(
+    r"\b(summar(?:y|i[sz]e)|what (?:has |have )?happened|timeline|chronolog\w*|overview|"
+    r"how did .{3,80} (?:develop|unfold|evolve)|ringkas\w*|rangkum\w*|"
+    r"apa (?:saja )?yang (?:telah )?terjadi|kronologi\w*|garis waktu|linimasa|"
+    r"bagaimana perkembangan)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,18 @@ class Timeline:
         """One citation per cited passage, numbered in order of first use."""
         return tuple({e.citation.n: e.citation for e in self.events}.values())
 
+    def summary(self, limit: int = SUMMARY_EVENTS) -> Timeline:
+        """At most ``limit`` events for a summary answer: those dated by their text first,
+        then ``reported`` details, in date order, renumbered from [1]."""
+        ranked = sorted(self.events, key=lambda e: e.precision == "reported")[:limit]
+        picked = [e for e in self.events if e in ranked]
+        numbers: dict[str, int] = {}
+        events = []
+        for e in picked:
+            n = numbers.setdefault(e.citation.passage.chunk_id, len(numbers) + 1)
+            events.append(replace(e, citation=replace(e.citation, n=n)))
+        return replace(self, events=tuple(events))
+
     def lines(self) -> list[str]:
         """One line per event: its date, statement, citation and other outlets."""
         out = []
@@ -97,6 +118,11 @@ class Timeline:
             "stories": list(self.stories),
             "events": [e.to_dict() for e in self.events],
         }
+
+
+def is_summary(question: str) -> bool:
+    """Whether a question asks for a summary or a chronology ("what happened", "ringkas")."""
+    return bool(_SUMMARY.search(question))
 
 
 def build_timeline(topic: str, hits: Sequence[Hit]) -> Timeline:

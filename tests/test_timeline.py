@@ -8,7 +8,7 @@ import pytest
 from conftest import KINZHAL
 
 from rag import RAG, Filters
-from rag.timeline import Timeline
+from rag.timeline import Timeline, is_summary
 from rag.when import event_date
 
 TOPIC = "Kim Jong Un and Russia"
@@ -90,3 +90,29 @@ def test_event_dates_read_back_from_the_publication_day(
 )
 def test_background_years_and_plain_sentences_have_no_event_date(sentence: str) -> None:
     assert event_date(sentence, PUBLISHED) is None
+
+
+def test_summary_questions_are_answered_one_cited_line_per_event(seeded: RAG) -> None:
+    answer = seeded.ask("Apa yang terjadi antara Kim dan Rusia pada September 2023?")
+    lines = answer.text.splitlines()
+    assert answer.model == "timeline" and not answer.abstained and 5 <= len(lines) <= 12
+    dates = [line.split(": ", 1)[0].removeprefix("reported ") for line in lines]
+    assert dates == sorted(dates) and all(d.startswith("2023-09") for d in dates)
+    cited = {c.n for c in answer.citations}
+    assert all(int(line.rsplit("[", 1)[1].rstrip("]")) in cited for line in lines)
+    assert any("Vostochny" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "question, summary",
+    [
+        ("Summarise the Kim-Putin summit", True),
+        ("What happened in Vladivostok?", True),
+        ("Ringkas kunjungan Kim ke Rusia", True),
+        ("Bagaimana kronologi kunjungan Shoigu?", True),
+        ("What did Kim inspect in Vladivostok?", False),
+        ("Apa yang diperiksa Kim di Vladivostok?", False),
+    ],
+)
+def test_summary_questions_are_recognised(question: str, summary: bool) -> None:
+    assert is_summary(question) is summary

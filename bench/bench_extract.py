@@ -9,7 +9,8 @@
   through the plain-text cleaner ``rag.clean.clean``. trafilatura alone is the reference.
 - seeds: lines kept and removed per article (tests/test_clean.py pins what must go).
 - FacQA: passages that give at least one passage to index (none may be refused).
-- language: the detected language of each web-news page against its gold language.
+- language: ``detect_language`` on short questions in five languages (bench/data) and the seed
+  eval set, and on each web-news page against its language read by hand.
 
 Prints a table and writes bench/results/extract.json. ``--show`` lists every missed and
 leaked snippet.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from lxml import html as lxml_html
 from rag.chunk import chunk
 from rag.clean import Document, clean
 from rag.extract import html_document
+from rag.language import detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -114,6 +117,65 @@ def web_news(folder: Path, show: bool) -> dict[str, Any]:
     }
 
 
+# The language of each web-news page, read by hand (pages' lang attributes are often missing
+# and one is wrong): German unless listed.
+PAGE_LANGUAGES = {
+    "abc13.com-Copperfield.html": "en",
+    "acpjournals.org.3075.html": "en",
+    "campograndenews.com.br-adolescente.html": "pt",
+    "cbsnews.com.carolina.html": "en",
+    "dailymail.co.uk.food.html": "en",
+    "economictimes.indiatimes.com.slideshow.html": "en",
+    "economist.com.thinking.html": "en",
+    "heartlandnewsfeed.com-Christian.html": "en",
+    "infobae.com-ucrania.html": "es",
+    "japantimes.co.jp.surgical.html": "en",
+    "kaieteurnewsonline.com-essequibo.html": "en",
+    "medicalnewstoday.com.318674.html": "en",
+    "metrotimes.com-Mezcal.html": "en",
+    "mydailymagazine.com.halloween.html": "en",
+    "nature.com.telescope.html": "en",
+    "phys.org.tool.html": "en",
+    "salon.com.emissions.html": "en",
+    "telegraph.co.uk.plumber.html": "en",
+    "theguardian.com.academics.html": "en",
+    "ultimasnoticias.com.ve-ucraina.html": "es",
+}
+
+
+def languages(folder: Path) -> dict[str, Any]:
+    """Accuracy of ``detect_language`` on short questions and on the web-news pages."""
+    lines = (ROOT / "bench" / "data" / "questions_lang.jsonl").read_text("utf-8").splitlines()
+    lines += (ROOT / "eval" / "seed_set.jsonl").read_text("utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
+    detect_language("load the model first")
+    started = time.perf_counter()
+    wrong = [
+        (q["lang"], got, q["question"])
+        for q in questions
+        if (got := detect_language(q["question"])) != q["lang"]
+    ]
+    per_question = (time.perf_counter() - started) / len(questions)
+    pages = {
+        name: PAGE_LANGUAGES.get(name, "de")
+        for name in sorted(json.loads((folder / "gold.json").read_text(encoding="utf-8")))
+    }
+    wrong_pages = [
+        (name, lang, got)
+        for name, lang in pages.items()
+        if (got := html_document((folder / "pages" / name).read_bytes(), name).language) != lang
+    ]
+    return {
+        "questions": len(questions),
+        "questions_right": round(1 - len(wrong) / len(questions), 3),
+        "questions_wrong": wrong,
+        "pages": len(pages),
+        "pages_right": round(1 - len(wrong_pages) / len(pages), 3),
+        "pages_wrong": wrong_pages,
+        "per_question_ms": round(per_question * 1000, 2),
+    }
+
+
 def seeds() -> dict[str, Any]:
     out = {}
     for path in sorted((ROOT / "seeds").glob("*.txt")):
@@ -147,6 +209,7 @@ def main() -> None:
         "web-news": web_news(corpora / "web-news", args.show),
         "seeds": seeds(),
         "facqa": facqa(corpora / "facqa"),
+        "language": languages(corpora / "web-news"),
     }
     print(f"{'web-news (45 pages)':34} {'keep':>6} {'leak':>6} {'lost':>5}")
     for name, row in results["web-news"].items():
@@ -159,6 +222,14 @@ def main() -> None:
         f"facqa: {fac['indexed']} of {fac['passages']} passages indexed "
         f"({fac['with_lines_removed']} with a line removed); refused: {fac['refused'][:20]}"
     )
+    lang = results["language"]
+    print(
+        f"language: {lang['questions_right']:.3f} of {lang['questions']} short questions and "
+        f"{lang['pages_right']:.3f} of {lang['pages']} web pages right "
+        f"({lang['per_question_ms']} ms a question)"
+    )
+    for wrong in lang["questions_wrong"] + lang["pages_wrong"]:
+        print("  wrong:", wrong)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "extract.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
 

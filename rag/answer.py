@@ -20,13 +20,13 @@ from rag.citations import (
     reattribute,
     strip_markers,
 )
-from rag.clean import detect_language
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.generate import Generator, generators
 from rag.grounding import ungrounded_numbers
+from rag.language import detect_language
 from rag.prompts import ABSTAIN_MARK, not_in_sources
 from rag.query import search_query
 from rag.search import NO_FILTERS, Filters, Hit, Retriever

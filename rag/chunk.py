@@ -15,6 +15,13 @@ from rag.clean import Document
 
 # A sentence ends at . ! ? … (and any closing quotes or brackets) followed by white space.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+# A lone full stop after an initial or one of these titles and abbreviations, or before a
+# lower-case word, ends no sentence: "Dr. Kim", "Prof. Dr. Ir. Budi", "z. B. die", "J. K. Rowling".
+_ABBREVIATIONS = frozenset(
+    "dr drs dra prof ir hj mr mrs ms st jr sr no nr vs gen col lt sgt capt rep sen gov pres "
+    "bzw ca hr fr sra mme mlle mgr".split()
+)
+_LAST_WORD = re.compile(r"(\w+)$")
 
 
 @dataclass(frozen=True)
@@ -76,11 +83,23 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
     spans: list[tuple[int, int]] = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
+        if not _ends_sentence(text, match.start(), match.end()):
+            continue
         spans.append((cursor, match.end() - len(match.group()) + len(match.group().rstrip())))
         cursor = match.end()
     if cursor < end:
         spans.append((cursor, end))
     return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _ends_sentence(text: str, mark: int, after: int) -> bool:
+    """Whether the punctuation at ``mark`` (white space up to ``after``) ends a sentence."""
+    if text[mark] != "." or text[mark + 1 : mark + 2] == ".":
+        return True
+    if after < len(text) and text[after].islower():
+        return False
+    word = _LAST_WORD.search(text, max(0, mark - 12), mark)
+    return not word or not (len(word.group()) == 1 or word.group().casefold() in _ABBREVIATIONS)
 
 
 def _pieces(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

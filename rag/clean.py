@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from rag.language import detect_language
+
 # A line that starts one of these blocks (Indonesian and English section names for related
 # news and comments) ends the article: everything after it is site furniture.
 _END_OF_ARTICLE = re.compile(
@@ -82,14 +84,6 @@ RUNNING_WORDS = 25
 HEADING_WORDS = 16
 BODY_GAP = 10
 BODY_SHARE = 0.3
-_ID_WORDS = set(
-    "apa siapa kapan dimana di mana mengapa kenapa bagaimana berapa yang dan dengan untuk dari ke "
-    "pada dalam ini itu adalah tidak ada saja apakah oleh kepada tentang dia mereka juga".split()
-)
-_EN_WORDS = set(
-    "what who when where why how which the a an and of to in on for with did does do is are was "
-    "were has have he she they it about from by".split()
-)
 
 
 @dataclass(frozen=True)
@@ -355,11 +349,3 @@ def _iso(year: str | int, month: str | int, day: str | int) -> str:
         return datetime.date(int(year), int(month), int(day)).isoformat()
     except ValueError:
         return ""
-
-
-def detect_language(text: str) -> str:
-    """``id`` when the question reads as Indonesian, else ``en`` (function-word counts)."""
-    words = re.findall(r"[a-z]+", text.casefold())
-    indonesian = sum(w in _ID_WORDS for w in words)
-    english = sum(w in _EN_WORDS for w in words)
-    return "id" if indonesian > english else "en"

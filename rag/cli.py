@@ -146,7 +146,9 @@ def _filters() -> argparse.ArgumentParser:
     group.add_argument(
         "--to", dest="date_to", default="", help="only articles dated on/before (YYYY-MM-DD)"
     )
-    group.add_argument("--language", default="", choices=["", "en", "id"], help="en or id")
+    group.add_argument(
+        "--language", default="", help="only articles in this language (ISO 639-1: en, id, de...)"
+    )
     _as_of(p)
     return p
 

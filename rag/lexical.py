@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-# Function words of English and Indonesian: they carry no topic and would make an English
-# question look like it shares vocabulary with the articles.
+# Function words of the languages kabar answers in: they carry no topic and would make a
+# question look like it shares vocabulary with the articles. German, Spanish and French words
+# that are content words in English or Indonesian ("die", "war", "son", "sin") are left out.
 STOPWORDS = frozenset(
     """a an and are as at be by did do does for from had has have he her his how in into is it
     its of on or she that the their them they this to was were what when where which who whom
@@ -22,7 +23,17 @@ STOPWORDS = frozenset(
     ada adalah akan apa atas bagaimana bahwa bagi dalam dan dari dengan di ia ini itu juga ke
     kepada kapan mana mereka oleh pada para saat sebagai sejak siapa telah tentang untuk yang
     tersebut karena secara lebih sudah masih bisa dapat hanya antara berapa mengapa
-    kenapa""".split()
+    kenapa
+    der das den dem des ein eine einen einem einer eines und oder aber ist sind wird wurde
+    wurden werden hat haben hatte im auf für mit von zu zum zur bei aus nach über unter vor wie
+    wer wann wo warum welche welcher welches nicht auch noch nur sich sie er ihr ihre sein
+    seine dass als am vom durch gegen bis
+    el la los las un una unos unas y pero fue fueron ser está están ha había de del en
+    con por para sobre entre que qué quién quiénes cuándo dónde cómo cuál cuáles cuánto
+    cuántos porque se su sus lo le les más muy ya también este esta estos estas ese esa
+    le les une des du et ou mais est sont était été être ont avait au aux dans pour sur avec
+    sans qui quoi quand où comment pourquoi quel quelle quels quelles combien ce cette ces sa
+    ses leur leurs il elle ils elles ne pas très aussi""".split()
 )
 _TOKEN = re.compile(r"\w+")
 

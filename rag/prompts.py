@@ -13,11 +13,11 @@ from rag import bundled
 from rag.config import Settings
 from rag.errors import KabarError
 from rag.evidence import Evidence
+from rag.language import DEFAULT, language_name
 from rag.when import reference_date
 
 ABSTAIN_MARK = "NOT_IN_SOURCES"
 """What the system prompt tells the model to reply when the passages do not hold the answer."""
-LANGUAGES = {"en": "English", "id": "Indonesian (Bahasa Indonesia)"}
 
 
 class PromptError(KabarError):
@@ -47,8 +47,10 @@ def prompt(name: str, settings: Settings | None = None, **values: str) -> str:
 
 
 def not_in_sources(language: str, settings: Settings | None = None) -> str:
-    """The abstention text in the question's language."""
-    return prompt(f"not_in_sources.{language}.md", settings)
+    """The abstention text in the question's language; in English when kabar has none in it."""
+    folder = Path(settings.prompts_dir) if settings and settings.prompts_dir else bundled.prompts()
+    name = f"not_in_sources.{language}.md"
+    return prompt(name if (folder / name).is_file() else f"not_in_sources.{DEFAULT}.md", settings)
 
 
 def answer_messages(
@@ -71,7 +73,7 @@ def answer_messages(
         settings,
         passages=passages,
         question=question,
-        language=LANGUAGES[language],
+        language=language_name(language),
         today=reference_date(settings.as_of).isoformat(),
     )
     return [

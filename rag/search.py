@@ -27,7 +27,7 @@ from rag.when import read_time
 
 RRF_K = 60
 ARTICLE_WEIGHT = 0.3
-LANGUAGES = ("en", "id")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 RECENT_POOL = 2  # "latest" reorders the 2k most relevant passages by date (see README)
 DUPLICATE_OVERLAP = 0.45  # share of the shorter passage's word trigrams in the other; retellings
 # of one wire story in the seeds overlap 0.47-0.85, unrelated passages at most 0.33
@@ -128,8 +128,11 @@ class Filters:
             object.__setattr__(self, name, tuple(v for v in value if v.strip()))
         for name in ("date_from", "date_to"):
             object.__setattr__(self, name, _check_date(name, getattr(self, name)))
-        if self.language not in ("", *LANGUAGES):
-            raise InputError(f"filter language must be one of {LANGUAGES}, not {self.language!r}")
+        if self.language and not _LANGUAGE_CODE.fullmatch(self.language):
+            raise InputError(
+                f"filter language must be an ISO 639-1 code such as en, id or de, "
+                f"not {self.language!r}"
+            )
 
     @property
     def dated(self) -> bool:

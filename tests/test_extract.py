@@ -25,7 +25,7 @@ def test_a_saved_page_gives_its_article_and_metadata() -> None:
     body = "\n".join(doc.text[s:e] for s, e in doc.paragraphs)
     assert doc.title == "Firefox – Weniger Werbung, mehr Speed unter Android"
     assert doc.date == "2019-12-22"
-    assert doc.author == "Frank Boës"
+    assert (doc.author, doc.language) == ("Frank Boës", "de")
     assert doc.url == (
         "https://journal.3960.org/posts/2019-12-22-firefox-weniger-werbung-mehr-speed-unter-android/"
     )

@@ -98,8 +98,8 @@ def test_unknown_outlet_or_source_is_a_clear_error(seeded: RAG) -> None:
         seeded.search("Kim", filters=Filters(outlets=["Kompas"]))
     with pytest.raises(InputError, match="no indexed article is named 'nowhere.txt'"):
         seeded.search("Kim", filters=Filters(sources=["nowhere.txt"]))
-    with pytest.raises(InputError, match="language"):
-        Filters(language="fr")
+    with pytest.raises(InputError, match="ISO 639-1 code such as en, id or de, not 'French'"):
+        Filters(language="French")
 
 
 def test_language_filter(seeded: RAG) -> None:

@@ -7,11 +7,11 @@ import re
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rag import llm
-from rag.clean import detect_language
 from rag.errors import KabarError
 from rag.evaluate.items import EvalItem
 from rag.evaluate.run import Progress
 from rag.generate import EXTRACTIVE
+from rag.language import detect_language
 from rag.prompts import prompt
 
 if TYPE_CHECKING:

@@ -1,0 +1,77 @@
+"""Languages beyond Indonesian and English: detection, abstention text, stopwords, sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.chunk import sentences
+from rag.language import detect_language, language_name
+from rag.lexical import tokenize
+from rag.prompts import not_in_sources
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("What did Kim inspect in Vladivostok?", "en"),
+        ("Who won the election?", "en"),
+        ("Apa yang diperiksa Kim di Vladivostok?", "id"),
+        ("Kapan menteri itu mengundurkan diri?", "id"),  # py3langid alone says Malay
+        ("Wer hat die Wahl gewonnen?", "de"),
+        ("Warum hat die Bank die Zinsen erhöht?", "de"),
+        ("¿Quién ganó las elecciones?", "es"),
+        ("¿Dónde se construye el nuevo puente?", "es"),
+        ("Qui a gagné les élections ?", "fr"),
+        ("Pourquoi la banque a-t-elle augmenté ses taux ?", "fr"),
+    ],
+)
+def test_the_language_of_a_short_question(question: str, language: str) -> None:
+    assert detect_language(question) == language
+
+
+def test_text_without_letters_reads_as_english() -> None:
+    assert detect_language("2024 — 3.5%?") == "en"
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("de", "Die Artikel enthalten keine Antwort auf diese Frage."),
+        ("es", "Los artículos no contienen la respuesta a esta pregunta."),
+        ("fr", "Les articles ne contiennent pas la réponse à cette question."),
+        ("pt", "The articles do not contain the answer to this question."),
+    ],
+)
+def test_not_in_sources_speaks_the_question_language_or_english(language: str, text: str) -> None:
+    assert not_in_sources(language) == text
+
+
+def test_language_names_for_the_prompt() -> None:
+    assert language_name("de") == "German"
+    assert language_name("sw") == "the language with ISO 639-1 code 'sw'"
+
+
+def test_german_spanish_french_function_words_are_not_search_terms() -> None:
+    assert tokenize("Wer hat die Wahl in der Stadt gewonnen?") == [
+        "die",
+        "wahl",
+        "stadt",
+        "gewonnen",
+    ]
+    assert tokenize("¿Quién ganó las elecciones del año?") == ["ganó", "elecciones", "año"]
+    assert tokenize("Qui a gagné les élections dans la ville ?") == ["gagné", "élections", "ville"]
+    assert "war" in tokenize("Der Krieg war lang; the war was long.")
+
+
+def test_sentences_do_not_break_after_titles_initials_or_abbreviations() -> None:
+    text = (
+        "Dr. Kim met Prof. Dr. Ir. Budi Santoso in Jakarta. Es gibt z. B. die Bahn. "
+        "J. K. Rowling wrote it. Harga naik 3.5 persen. Then he left."
+    )
+    assert [text[s:e] for s, e in sentences(text)] == [
+        "Dr. Kim met Prof. Dr. Ir. Budi Santoso in Jakarta.",
+        "Es gibt z. B. die Bahn.",
+        "J. K. Rowling wrote it.",
+        "Harga naik 3.5 persen.",
+        "Then he left.",
+    ]

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from rag import RAG, Settings, llm
-from rag.clean import detect_language
 from rag.evaluate import load_items
 from rag.evidence import Evidence
+from rag.language import detect_language
 from rag.prompts import answer_messages
 
 HERE = Path(__file__).resolve().parent

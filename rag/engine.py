@@ -14,11 +14,12 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from rag.answer import Answer, Answerer
-from rag.clean import Document, detect_language
+from rag.clean import Document
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import InputError, KabarError
 from rag.ingest import Ingestor, IngestReport, Progress, kept_document
+from rag.language import detect_language
 from rag.lexical import LexicalIndex
 from rag.prompts import not_in_sources
 from rag.search import Filters, Hit, Retriever

@@ -299,6 +299,8 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> int:
         hit = c.passage
         meta = " · ".join(p for p in (hit.outlet, hit.date, hit.source) if p)
         out.print(f"[bold][{c.n}][/bold] {hit.title}  [cyan]{meta}[/cyan]")
+        if hit.url:
+            out.print(f"    {hit.url}", style="blue", markup=False)
     return 0
 
 
@@ -312,6 +314,8 @@ def print_sources(answer: rag.Answer, streamed: str, out: Any) -> None:
         also = "".join(f"; also {s.source}" for s in hit.also_in)
         check = "" if c.supported else " [yellow](support not confirmed)[/yellow]"
         out.print(f"\n[bold][{c.n}][/bold] {hit.title}  [cyan]{meta}{also}[/cyan]{check}")
+        if hit.url:
+            out.print(f"    {hit.url}", style="blue", markup=False)
         before, _, after = hit.text.partition(c.quote)
         out.print("    ", end="")
         out.print(before, markup=False, end="")

@@ -74,9 +74,12 @@ def _source(c: Citation) -> str:
         names = ", ".join(html.escape(f"{s.outlet or s.source} ({s.source})") for s in hit.also_in)
         also = f'<div class="kabar-meta">Also reported by: {names}</div>'
     unchecked = "" if c.supported else ' <span class="kabar-meta">(support not confirmed)</span>'
+    title = html.escape(hit.title)
+    if hit.url.startswith(("https://", "http://")):  # never a javascript: or data: link
+        title = f'<a href="{html.escape(hit.url)}" target="_blank" rel="noopener">{title}</a>'
     return (
         f'<div class="kabar-source" id="kabar-source-{c.n}">'
-        f"<h4>[{c.n}] {html.escape(hit.title)}{unchecked}</h4>"
+        f"<h4>[{c.n}] {title}{unchecked}</h4>"
         f'<div class="kabar-meta">{meta}</div>{also}<p>{passage}</p></div>'
     )
 

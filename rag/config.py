@@ -44,6 +44,14 @@ class Settings:
     max_file_bytes: int = 2 * 1024 * 1024
     """Files larger than this are refused at ingest with a per-file error. A long news article
     is ~50 KB; 2 MiB of text is ~3,500 passages, minutes of embedding on 2 cores."""
+    fetch_timeout: float = 20.0
+    """Seconds a URL may take, connecting and reading the whole body, before it is given up."""
+    max_fetch_bytes: int = 5 * 1024 * 1024
+    """Fetched pages larger than this are refused. The largest of the 45 real pages in
+    shared/corpora/web-news is 0.9 MB of HTML; 5 MiB leaves room without inviting a 50 MB body."""
+    allow_private_urls: bool = False
+    """Let the HTTP API and the web chat fetch loopback and private-network addresses (the CLI
+    and the Python ``RAG.ingest`` always may: they run as the user on the user's machine)."""
     max_question_chars: int = 2000
     lock_timeout: float = 120.0
     """Seconds a writer waits for another process's ingest to finish before giving up."""
@@ -80,6 +88,12 @@ class Settings:
 
 def _coerce(field: dataclasses.Field[Any], raw: str) -> Any:
     kind = field.type if isinstance(field.type, str) else field.type.__name__
+    if kind == "bool":
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"KABAR_{field.name.upper()}={raw!r} is not true or false")
     try:
         if kind == "int":
             return int(raw)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,14 @@ from rag.clean import Document
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import InputError, KabarError
-from rag.ingest import Ingestor, IngestReport, Progress, kept_document
+from rag.fetch import Fetcher
+from rag.ingest import Ingestor, IngestReport, Progress, kept_articles, kept_document
 from rag.language import detect_language
 from rag.lexical import LexicalIndex
 from rag.prompts import not_in_sources
+from rag.raw import Context, Item
 from rag.search import Filters, Hit, Retriever
+from rag.sources import read_targets, read_upload
 from rag.store import Store
 from rag.timeline import Timeline, build_timeline, is_summary
 from rag.when import reference_date
@@ -46,6 +48,8 @@ class ArticleInfo:
     date: str
     chunks: int
     url: str = ""
+    origin: str = ""
+    """Where it came from: a folder, file, feed or page URL, ``upload`` or ``api``."""
 
 
 class RAG:
@@ -83,31 +87,60 @@ class RAG:
         paths: Iterable[str | Path] | str | Path,
         prune: bool = False,
         progress: Progress | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> IngestReport:
-        """Add or update the ``.txt``/``.md`` articles found in ``paths`` (files or folders).
+        """Add or update the articles in ``paths``: files, folders, record dumps, web page and
+        feed URLs. ``fields`` maps record fields to your columns (``{"text": "body"}``).
 
-        With ``prune``, articles in the index but not among ``paths`` are removed. Problem files
-        are reported in ``IngestReport.failed``; they never stop the others.
+        With ``prune``, indexed articles that came from these folders, files or feeds and are no
+        longer there are removed; articles from elsewhere (uploads, other folders) are kept.
+        Problems are reported per item in ``IngestReport.failed``; they never stop the others.
+        URLs may point anywhere, loopback and private networks included: this is the user's
+        own machine (the HTTP API and web chat use ``add_url``, which checks).
         """
-        if isinstance(paths, str | Path):
-            paths = [paths]
-        with self._write_lock():
-            self.store.sync()
-            report = self._ingestor.ingest_paths(paths, prune=prune, progress=progress)
-            self._refresh_lexical()
-        return report
+        targets = [paths] if isinstance(paths, str | Path) else list(paths)
+        with Fetcher(self.settings, allow_private=True) as fetcher:
+            items = read_targets(targets, Context(self.settings, fetcher, dict(fields or {})))
+            return self._ingest(items, targets if prune else (), progress)
 
-    def add_article(self, name: str, data: bytes | str) -> IngestReport:
-        """Ingest one article given as bytes or text (an upload); ``name`` becomes its source."""
+    def add_article(
+        self,
+        name: str,
+        data: bytes | str,
+        origin: str = "upload",
+        fields: Mapping[str, str] | None = None,
+    ) -> IngestReport:
+        """Ingest one uploaded file (any type ``ingest`` reads, by its name's suffix) or text.
+
+        ``origin`` records where it came from (``upload`` for the web chat, ``api`` for the HTTP
+        API): such articles survive ``ingest --prune`` of any folder. Links in an uploaded feed
+        are fetched under the server's rules (``allow_private_urls``).
+        """
         raw = data.encode("utf-8") if isinstance(data, str) else data
+        with Fetcher(self.settings, allow_private=self.settings.allow_private_urls) as fetcher:
+            context = Context(self.settings, fetcher, dict(fields or {}))
+            return self._ingest(read_upload(name, raw, origin, context))
+
+    def add_url(self, url: str) -> IngestReport:
+        """Ingest a web page or a feed for the HTTP API and web chat: unless the setting
+        ``allow_private_urls`` is on, loopback and private-network addresses are refused."""
+        with Fetcher(self.settings, allow_private=self.settings.allow_private_urls) as fetcher:
+            return self._ingest(read_targets([url], Context(self.settings, fetcher)))
+
+    def _ingest(
+        self,
+        items: Iterable[Item],
+        prune: Sequence[str | Path] = (),
+        progress: Progress | None = None,
+    ) -> IngestReport:
         with self._write_lock():
             self.store.sync()
-            report = self._ingestor.ingest_bytes(name, raw)
+            report = self._ingestor.ingest(items, prune=prune, progress=progress)
             self._refresh_lexical()
         return report
 
     def remove(self, source: str) -> int:
-        """Remove an article (by file name) from the vector store and the lexical index."""
+        """Remove an article (by source: file name or URL) from the vector store and BM25."""
         with self._write_lock():
             self.store.sync()
             removed = self._ingestor.remove(source)
@@ -115,21 +148,14 @@ class RAG:
         return removed
 
     def reindex(self, progress: Progress | None = None) -> IngestReport:
-        """Rebuild the whole index with the configured embedder from the kept article copies."""
-        articles = self.settings.index_path / "articles"
-        staging = self.settings.index_path / "articles.reindex"
+        """Rebuild the whole index with the configured embedder from the kept article copies,
+        keeping each article's source, provenance and metadata."""
         with self._write_lock():
-            if articles.exists():
-                shutil.copytree(articles, staging, dirs_exist_ok=True)
             store = Store(self.settings, self.embedder.name, self.embedder.dim, verify=False)
             store.reset()
             self.__dict__["store"] = store
-            report = (
-                self._ingestor.reingest_kept(staging, progress)
-                if staging.exists()
-                else (IngestReport())
-            )
-            shutil.rmtree(staging, ignore_errors=True)
+            articles = kept_articles(self.settings.index_path / "articles")
+            report = self._ingestor.ingest(articles, progress=progress)
             self._refresh_lexical()
         return report
 
@@ -233,12 +259,12 @@ class RAG:
         return Answerer(self.settings, self._retriever, self.embedder)
 
     def articles(self) -> list[ArticleInfo]:
-        """Every indexed article with its metadata, sorted by date then file name."""
+        """Every indexed article with its metadata, sorted by date then source."""
         chunks: Counter[str] = Counter()
         first: dict[str, dict[str, Any]] = {}
-        for record in self.store.records():
-            chunks[record.metadata["source"]] += 1
-            first.setdefault(record.metadata["source"], record.metadata)
+        for meta in self.store.metadatas():
+            chunks[meta["source"]] += 1
+            first.setdefault(meta["source"], meta)
         articles = [
             ArticleInfo(
                 source,
@@ -249,6 +275,7 @@ class RAG:
                 m.get("date", ""),
                 chunks[source],
                 m.get("url", ""),
+                m.get("origin", ""),
             )
             for source, m in first.items()
         ]

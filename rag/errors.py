@@ -15,6 +15,10 @@ class DocumentError(KabarError):
     """A file cannot be ingested (empty, binary, too large, unreadable, undecodable)."""
 
 
+class FetchError(DocumentError):
+    """A URL cannot be fetched (refused address, timeout, HTTP error, too large, wrong type)."""
+
+
 class IndexMismatchError(KabarError):
     """The index was built with another embedding model than the one configured."""
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import codecs
 import os
-from collections.abc import Iterable
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import DocumentError
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
+Problem = tuple[str, bool]
+"""Why a file is not read, and whether it is merely skipped (a type kabar does not read)."""
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -19,37 +21,46 @@ _BOMS = (
 )
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], dict[str, str]]:
-    """Article files under ``paths`` (files or folders), sorted, and an error per bad path.
+def discover(path: Path, suffixes: tuple[str, ...]) -> tuple[list[Path], dict[str, Problem]]:
+    """The readable files at ``path`` (a file or a folder, walked in sorted order) and a
+    problem per file that cannot be read or is skipped for its type.
 
     Folders are walked without following symbolic links, so a link loop cannot trap us.
     """
-    found: dict[Path, None] = {}
-    errors: dict[str, str] = {}
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            for root, dirs, files in os.walk(path, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    candidate = Path(root, name)
-                    if candidate.suffix.lower() not in SUFFIXES or name.startswith("."):
-                        continue
-                    problem = _not_regular(candidate)
-                    if problem:
-                        errors[str(candidate)] = problem
-                    else:
-                        found[candidate] = None
-        elif path.suffix.lower() not in SUFFIXES and (path.exists() or path.is_symlink()):
-            errors[str(path)] = (
-                f"unsupported file type {path.suffix or '(none)'!r}; "
-                f"kabar reads {', '.join(SUFFIXES)}"
+    files: list[Path] = []
+    problems: dict[str, Problem] = {}
+    kinds = ", ".join(suffixes)
+    if not path.is_dir():
+        if path.suffix.lower() not in suffixes and (path.exists() or path.is_symlink()):
+            problems[str(path)] = (
+                f"unsupported file type {path.suffix or '(none)'!r}; kabar reads {kinds}",
+                False,
             )
         elif problem := _not_regular(path):
-            errors[str(path)] = problem
+            problems[str(path)] = (problem, False)
         else:
-            found[path] = None
-    return list(found), errors
+            files.append(path)
+        return files, problems
+    for root, dirs, names in os.walk(path, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(n for n in names if not n.startswith(".")):
+            candidate = Path(root, name)
+            if candidate.suffix.lower() not in suffixes:
+                problems[str(candidate)] = (f"skipped: kabar reads {kinds}", True)
+            elif problem := _not_regular(candidate):
+                problems[str(candidate)] = (problem, False)
+            else:
+                files.append(candidate)
+    return files, problems
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave its folder: the base name, unsafe characters replaced."""
+    base = re.split(r"[\\/]", name)[-1].strip()
+    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
+    if not base:
+        raise DocumentError(f"{name!r} is not a usable file name")
+    return base[:200]
 
 
 def _not_regular(path: Path) -> str:
@@ -129,3 +140,46 @@ def _control_ratio(text: str) -> float:
     sample = text[:8192]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     return controls / max(len(sample), 1)
+
+
+_TAG = re.compile(r"<(p|br|div|span|a|em|strong|b|i|h[1-6]|ul|ol|li|blockquote|figure|img)\b[^>]*>")
+_BLOCKS = frozenset("p br div h1 h2 h3 h4 h5 h6 li blockquote figure ul ol tr".split())
+
+
+def markup_text(text: str) -> str:
+    """Plain text of an HTML fragment (a feed's summary, a CMS body): one line per block.
+
+    Text without tags is returned as it is.
+    """
+    if not _TAG.search(text):
+        return text
+    parser = _TextParser()
+    parser.feed(text)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    return "\n\n".join(line for line in lines if line)
+
+
+class _TextParser(HTMLParser):
+    """Collects text, starting a new line at every block element; skips scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)

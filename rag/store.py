@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -22,6 +22,28 @@ from rag.config import Settings
 from rag.errors import IndexMismatchError, KabarError, SettingsError, StoreError
 
 MAX_BATCH = 5000  # chromadb refuses batches over 5,461 records
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an article came from (folder, file, feed or page URL, ``upload``, ``api``) and its
+    source's version stamp (a feed entry's), stored on each of its chunks."""
+
+    origin: str
+    version: str = ""
+
+
+Entry = tuple[Document, Chunk, Provenance]
+"""A chunk to store with its article and the article's provenance."""
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What the store holds of one article: its chunk ids, origin and version stamp."""
+
+    ids: frozenset[str]
+    origin: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -177,25 +199,43 @@ class Store:
     def count(self) -> int:
         return self.collection.count()
 
-    def chunk_ids(self, source: str) -> set[str]:
-        got = self.collection.get(where={"source": source}, include=[])
-        return set(got["ids"])
+    def article_states(self, sources: list[str]) -> dict[str, ArticleState]:
+        """What the store holds of each of ``sources`` (one query for all); absent ones omitted."""
+        if not sources:
+            return {}
+        got = self.collection.get(where={"source": {"$in": sources}}, include=["metadatas"])
+        ids: dict[str, set[str]] = {}
+        first: dict[str, dict[str, Any]] = {}
+        for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+            ids.setdefault(meta["source"], set()).add(chunk_id)
+            first.setdefault(meta["source"], meta)
+        return {
+            source: ArticleState(
+                frozenset(ids[source]),
+                str(first[source].get("origin", "")),
+                str(first[source].get("version", "")),
+            )
+            for source in ids
+        }
 
-    def upsert(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        for i in range(0, len(chunks), MAX_BATCH):
-            batch = chunks[i : i + MAX_BATCH]
+    def upsert(self, entries: Sequence[Entry], vectors: np.ndarray) -> None:
+        """Write chunks of any number of articles with their vectors, in chromadb-sized batches."""
+        for i in range(0, len(entries), MAX_BATCH):
+            batch = entries[i : i + MAX_BATCH]
             self.collection.upsert(
-                ids=[c.chunk_id for c in batch],
+                ids=[c.chunk_id for _, c, _ in batch],
                 embeddings=vectors[i : i + MAX_BATCH],
-                documents=[c.text for c in batch],
-                metadatas=[_metadata(doc, c) for c in batch],
+                documents=[c.text for _, c, _ in batch],
+                metadatas=[_metadata(d, c, p) for d, c, p in batch],
             )
 
-    def refresh_metadata(self, doc: Document, chunks: list[Chunk]) -> None:
-        for i in range(0, len(chunks), MAX_BATCH):
-            batch = chunks[i : i + MAX_BATCH]
+    def refresh_metadata(self, entries: Sequence[Entry]) -> None:
+        """Rewrite stored chunks' article metadata (their article changed, or its origin)."""
+        for i in range(0, len(entries), MAX_BATCH):
+            batch = entries[i : i + MAX_BATCH]
             self.collection.update(
-                ids=[c.chunk_id for c in batch], metadatas=[_metadata(doc, c) for c in batch]
+                ids=[c.chunk_id for _, c, _ in batch],
+                metadatas=[_metadata(d, c, p) for d, c, p in batch],
             )
 
     def delete(self, ids: list[str]) -> None:
@@ -238,6 +278,16 @@ class Store:
             for i, t, m, s in zip(got["ids"], got["documents"], got["metadatas"], sims, strict=True)
         }
 
+    def metadatas(self, page: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every stored chunk's metadata (no texts), read in pages: listing and pruning."""
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+            yield from (dict(m) for m in got["metadatas"])
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
     def records(self, page: int = 2000) -> Iterator[Record]:
         """Every stored chunk, read in pages (for rebuilding the lexical index, listing docs)."""
         offset = 0
@@ -268,8 +318,10 @@ class Store:
         )
 
 
-def _metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
+def _metadata(doc: Document, chunk: Chunk, provenance: Provenance) -> dict[str, Any]:
     return {
+        "origin": provenance.origin,
+        "version": provenance.version,
         "doc_id": doc.doc_id,
         "source": doc.source,
         "title": doc.title,

@@ -1,4 +1,5 @@
-"""Start ``kabar serve`` / ``kabar api`` as real subprocesses on free localhost ports."""
+"""Real servers for tests: ``kabar serve``/``api`` and ``chroma run`` subprocesses, and a
+news site (pages, feeds, bad answers) in a thread, all on free localhost ports."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
+from xml.sax.saxutils import escape
 
 
 @contextmanager
@@ -96,3 +102,134 @@ def kabar_server(command: str, index: Path, log: Path, **env: str) -> Iterator[s
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+WEB_PAGES = Path(__file__).resolve().parent / "data" / "web"
+
+
+@dataclass
+class Entry:
+    """A feed entry the test site publishes: a link on the site (or elsewhere) and its text."""
+
+    path: str
+    title: str
+    summary: str
+    published: str = "Tue, 01 Feb 2022 10:00:00 GMT"
+
+
+@dataclass
+class NewsSite:
+    """A real HTTP server on 127.0.0.1 serving news pages, RSS and Atom feeds and bad answers.
+
+    ``hits`` lists every path requested, in order; change ``entries`` to change the feeds.
+    """
+
+    url: str = ""
+    hits: list[str] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+    def rss(self) -> bytes:
+        items = "".join(
+            f"<item><title>{escape(e.title)}</title><link>{self.url}{e.path}</link>"
+            f"<guid>{self.url}{e.path}</guid><pubDate>{e.published}</pubDate>"
+            f"<description>{escape(e.summary)}</description></item>"
+            for e in self.entries
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Test News</title><link>{self.url}/</link><language>de</language>"
+            f"{items}</channel></rss>"
+        ).encode()
+
+    def atom(self) -> bytes:
+        entries = "".join(
+            f'<entry><title>{escape(e.title)}</title><link href="{self.url}{e.path}"/>'
+            f"<id>{self.url}{e.path}</id><updated>2022-02-01T10:00:00Z</updated>"
+            f"<summary>{escape(e.summary)}</summary></entry>"
+            for e in self.entries
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>Test News Atom</title><id>{self.url}/atom</id>"
+            f"<updated>2022-02-01T10:00:00Z</updated>{entries}</feed>"
+        ).encode()
+
+
+@contextmanager
+def news_site(slow_seconds: float = 3.0) -> Iterator[NewsSite]:
+    """Serve ``tests/data/web`` pages and feeds from a thread until the block ends.
+
+    Paths: ``/pages/NAME`` (HTML), ``/feed.rss``, ``/feed.atom``, ``/plain.txt``,
+    ``/not-a-feed.rss`` (an HTML body sent as RSS), ``/image.png``, ``/slow`` (answers after
+    ``slow_seconds``), ``/huge`` (50 MB, no length), ``/huge-declared`` (a 50 MB length),
+    ``/redirect?to=URL`` (302), anything else 404.
+    """
+    site = NewsSite()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            site.hits.append(self.path)
+            path, _, query = self.path.partition("?")
+            if path.startswith("/pages/") and (WEB_PAGES / path[7:]).is_file():
+                self._send(200, "text/html; charset=utf-8", (WEB_PAGES / path[7:]).read_bytes())
+            elif path == "/feed.rss":
+                self._send(200, "application/rss+xml", site.rss())
+            elif path == "/feed.atom":
+                self._send(200, "application/atom+xml", site.atom())
+            elif path == "/plain.txt":
+                self._send(200, "text/plain; charset=utf-8", PLAIN_ARTICLE.encode())
+            elif path == "/not-a-feed.rss":
+                self._send(200, "application/rss+xml", b"<html><body>Moved!</body></html>")
+            elif path == "/image.png":
+                self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+            elif path == "/slow":
+                time.sleep(slow_seconds)
+                self._send(200, "text/html", b"<html><body><p>late</p></body></html>")
+            elif path in ("/huge", "/huge-declared"):
+                self._huge(declared=path == "/huge-declared")
+            elif path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", unquote(query.removeprefix("to=")))
+                self.end_headers()
+            else:
+                self._send(404, "text/html", b"<html><body>Not found</body></html>")
+
+        def _send(self, status: int, kind: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _huge(self, declared: bool) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            if declared:
+                self.send_header("Content-Length", str(50 * 2**20))
+            self.end_headers()
+            try:
+                for _ in range(50):
+                    self.wfile.write(b"<p>" + b"x" * (2**20 - 3))
+            except OSError:  # the client hung up at its size cap, as it should
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    site.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+PLAIN_ARTICLE = (
+    "Kapal Selam Baru Diluncurkan di Sinpo\n\n"
+    "SINPO - Korea Utara meluncurkan kapal selam Hero Kim Kun Ok di galangan Sinpo pada 6 "
+    "September 2023, kata KCNA.\n"
+)

@@ -13,6 +13,11 @@ from rag.errors import EmbedderError
 
 EDIT_OLD = "Kim diperkirakan akan mengunjungi Universitas Federal Timur Jauh"
 EDIT_NEW = "Kim dijadwalkan mengunjungi akuarium raksasa Primorsky"
+SINPO = (
+    "Kapal Selam Baru Diluncurkan di Sinpo\n\n"
+    "SINPO - Korea Utara meluncurkan kapal selam Hero Kim Kun Ok di galangan Sinpo pada 6 "
+    "September 2023, kata KCNA."
+)
 
 
 def chunk_ids(engine: RAG) -> set[str]:
@@ -63,6 +68,30 @@ def test_prune_removes_articles_no_longer_in_the_folder(fresh: RAG, seed_copy: P
     report = fresh.ingest([seed_copy], prune=True)
     assert report.removed == [KINZHAL]
     assert KINZHAL not in {a.source for a in fresh.articles()}
+
+
+def test_prune_removes_only_what_came_from_the_pruned_folder(
+    fresh: RAG, seed_copy: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (seed_copy / KINZHAL).rename(other / KINZHAL)
+    fresh.ingest([seed_copy, other])
+    fresh.add_article("sinpo.txt", SINPO)
+    assert {a.source: a.origin for a in fresh.articles()}["sinpo.txt"] == "upload"
+    (seed_copy / "000_e619702867f365eb.txt").unlink()
+    report = fresh.ingest([seed_copy], prune=True)
+    assert report.removed == ["000_e619702867f365eb.txt"]
+    origins = {a.source: a.origin for a in fresh.articles()}
+    assert origins == {
+        "001_19d4d10bd79297cd.txt": str(seed_copy.resolve()),
+        "002_b60d1a8831f4fb8f.txt": str(seed_copy.resolve()),
+        "004_45b1288b14f83929.txt": str(seed_copy.resolve()),
+        KINZHAL: str(other.resolve()),
+        "sinpo.txt": "upload",
+    }
+    assert fresh.ingest([tmp_path / "gone"], prune=True).removed == []
+    assert fresh.search("Which submarine was launched at Sinpo?", k=1)[0].source == "sinpo.txt"
 
 
 def test_bad_files_are_reported_and_the_rest_ingested(fresh: RAG, seed_copy: Path) -> None:
@@ -118,18 +147,14 @@ def test_unknown_embedder_gets_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_uploaded_article_is_searchable_at_once(fresh: RAG) -> None:
-    text = (
-        "Kapal Selam Baru Diluncurkan di Sinpo\n\n"
-        "SINPO - Korea Utara meluncurkan kapal selam Hero Kim Kun Ok di galangan Sinpo pada 6 "
-        "September 2023, kata KCNA."
-    )
+    text = SINPO
     report = fresh.add_article("../../etc/sinpo.txt", text.encode("utf-16"))
     assert report.added == ["sinpo.txt"]
     hit = fresh.search("Which submarine was launched at Sinpo?", k=1)[0]
     assert hit.source == "sinpo.txt" and hit.date == "2023-09-06"
     assert fresh.article_text("sinpo.txt") == text
     bad = fresh.add_article("evil.exe", b"MZ\x90\x00")
-    assert "only .txt, .md" in bad.failed["evil.exe"]
+    assert "evil.exe: unsupported file type; kabar reads .txt, .md" in bad.failed["evil.exe"]
 
 
 def test_short_real_passages_are_all_indexed(fresh: RAG, tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ class Entry:
     path: str
     title: str
     summary: str
-    published: str = "Tue, 01 Feb 2022 10:00:00 GMT"
+    published: str = "Mon, 07 Mar 2022 10:00:00 GMT"
 
 
 @dataclass
@@ -144,7 +144,7 @@ class NewsSite:
     def atom(self) -> bytes:
         entries = "".join(
             f'<entry><title>{escape(e.title)}</title><link href="{self.url}{e.path}"/>'
-            f"<id>{self.url}{e.path}</id><updated>2022-02-01T10:00:00Z</updated>"
+            f"<id>{self.url}{e.path}</id><updated>2022-03-07T10:00:00Z</updated>"
             f"<summary>{escape(e.summary)}</summary></entry>"
             for e in self.entries
         )

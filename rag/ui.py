@@ -21,9 +21,12 @@ from rag.citations import Citation
 from rag.engine import RAG
 from rag.errors import KabarError
 from rag.llm import redact
+from rag.search import Filters
 from rag.server import allowed_models
+from rag.timeline import Timeline
 
 log = logging.getLogger("kabar.ui")
+ANY_LANGUAGE = "any"
 EXAMPLES = [
     "What did Kim inspect in Vladivostok?",
     "Apa yang diperiksa Kim di Vladivostok?",
@@ -37,6 +40,8 @@ CSS = """
 .kabar-meta { color: #666; font-size: 0.9em; }
 .kabar-source mark { background: #fff3a0; color: inherit; }
 .kabar-abstain { color: #8a5a00; }
+.kabar-timeline li { margin: 0.3em 0; }
+.kabar-when { white-space: nowrap; margin-right: 0.4em; }
 """
 
 
@@ -60,7 +65,7 @@ def sources_html(answer: Answer | None) -> str:
     return '<div class="kabar-sources">' + "".join(_source(c) for c in answer.citations) + "</div>"
 
 
-def _source(c: Citation) -> str:
+def _source(c: Citation, anchor: str = "kabar-source") -> str:
     hit = c.passage
     before, found, after = hit.text.partition(c.quote)
     passage = (
@@ -78,9 +83,56 @@ def _source(c: Citation) -> str:
     if hit.url.startswith(("https://", "http://")):  # never a javascript: or data: link
         title = f'<a href="{html.escape(hit.url)}" target="_blank" rel="noopener">{title}</a>'
     return (
-        f'<div class="kabar-source" id="kabar-source-{c.n}">'
+        f'<div class="kabar-source" id="{anchor}-{c.n}">'
         f"<h4>[{c.n}] {title}{unchecked}</h4>"
         f'<div class="kabar-meta">{meta}</div>{also}<p>{passage}</p></div>'
+    )
+
+
+def timeline_html(timeline: Timeline | None) -> str:
+    """A timeline as an ordered list of dated, cited events, then its sources (escaped)."""
+    if timeline is None:
+        return '<div class="kabar-timeline"><p>Events appear here, oldest first.</p></div>'
+    if not timeline.events:
+        return '<div class="kabar-timeline"><p>No dated events found for this topic.</p></div>'
+    parts = ['<div class="kabar-timeline">']
+    story = -1
+    for event in timeline.events:
+        if event.story != story:
+            parts.append(("</ol>" if story >= 0 else "") + "<h4>")
+            story = event.story
+            parts.append(f"{html.escape(timeline.stories[story])}</h4><ol>")
+        n = event.citation.n
+        also = ", ".join(dict.fromkeys(s.outlet or s.source for s in event.also_in))
+        parts.append(
+            f'<li><b class="kabar-when">{html.escape(event.when)}</b> '
+            f'{html.escape(event.text)} <a href="#kabar-event-{n}">[{n}]</a>'
+            + (
+                f' <span class="kabar-meta">also reported by {html.escape(also)}</span>'
+                if also
+                else ""
+            )
+            + "</li>"
+        )
+    parts.append("</ol></div>")
+    cards = [_source(c, "kabar-event") for c in timeline.citations]
+    return "".join(parts) + '<div class="kabar-sources">' + "".join(cards) + "</div>"
+
+
+def filters_of(
+    outlets: list[str] | None,
+    sources: list[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+    language: str,
+) -> Filters:
+    """The Filters the controls beside the chat describe ("any" language is none)."""
+    return Filters(
+        sources=tuple(sources or ()),
+        outlets=tuple(outlets or ()),
+        date_from=(date_from or "").strip(),
+        date_to=(date_to or "").strip(),
+        language="" if language == ANY_LANGUAGE else language,
     )
 
 
@@ -97,8 +149,18 @@ def build(engine: RAG) -> gr.Blocks:
     models = allowed_models(engine)
 
     def respond(
-        message: str, history: list[dict[str, Any]], k: int, model: str
+        message: str,
+        history: list[dict[str, Any]],
+        k: int,
+        model: str,
+        outlets: list[str] | None = None,
+        files: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        language: str = ANY_LANGUAGE,
     ) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+        """One chat turn. The filters default to None (gradio's sign for API clients that
+        the argument is optional)."""
         if not message or not message.strip():
             yield history, sources_html(None), ""
             return
@@ -111,7 +173,8 @@ def build(engine: RAG) -> gr.Blocks:
         yield shown, sources_html(None), ""
         partial = ""
         try:
-            for item in engine.stream(message, history=turns, llm=model, k=int(k)):
+            filters = filters_of(outlets, files, date_from, date_to, language)
+            for item in engine.stream(message, history=turns, llm=model, k=int(k), filters=filters):
                 if isinstance(item, str):
                     partial += item
                     shown[-1] = {"role": "assistant", "content": html.escape(partial)}
@@ -143,6 +206,22 @@ def build(engine: RAG) -> gr.Blocks:
                 lines.append(f"• {html.escape(name)}: already indexed, unchanged")
         return "\n\n".join(lines) or "No file chosen.", article_rows()
 
+    def show_timeline(topic: str, *filter_values: Any) -> str:
+        if not topic or not topic.strip():
+            return timeline_html(None)
+        try:
+            return timeline_html(engine.timeline(topic, filters=filters_of(*filter_values)))
+        except KabarError as exc:
+            return f'<p class="kabar-abstain">⚠️ {html.escape(redact(str(exc)))}</p>'
+
+    def filter_choices() -> tuple[list[str], list[str]]:
+        articles = engine.articles()
+        return sorted({a.outlet for a in articles if a.outlet}), [a.source for a in articles]
+
+    def refresh_choices() -> tuple[Any, Any]:
+        known_outlets, known_files = filter_choices()
+        return gr.update(choices=known_outlets), gr.update(choices=known_files)
+
     def article_rows() -> list[list[Any]]:
         return [[a.date, a.outlet, a.title, a.source, a.chunks] for a in engine.articles()]
 
@@ -167,16 +246,59 @@ def build(engine: RAG) -> gr.Blocks:
                         model = gr.Dropdown(models, value=models[0], label="Model")
                         clear = gr.Button("New conversation")
                 with gr.Column(scale=2):
+                    with gr.Accordion("Filters", open=False, elem_id="kabar-filters"):
+                        known_outlets, known_files = filter_choices()
+                        outlets = gr.Dropdown(
+                            known_outlets,
+                            multiselect=True,
+                            allow_custom_value=True,  # engine checks names; uploads add more
+                            label="Outlets",
+                            elem_id="kabar-outlets",
+                        )
+                        files_only = gr.Dropdown(
+                            known_files,
+                            multiselect=True,
+                            allow_custom_value=True,
+                            label="Articles",
+                            elem_id="kabar-files",
+                        )
+                        with gr.Row():
+                            date_from = gr.Textbox(
+                                label="From", placeholder="YYYY-MM-DD", elem_id="kabar-from"
+                            )
+                            date_to = gr.Textbox(
+                                label="To", placeholder="YYYY-MM-DD", elem_id="kabar-to"
+                            )
+                        language = gr.Radio(
+                            [ANY_LANGUAGE, "en", "id"], value=ANY_LANGUAGE, label="Language"
+                        )
+                    filter_inputs = [outlets, files_only, date_from, date_to, language]
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html(None))
             box.submit(
                 respond,
-                [box, chatbot, k, model],
+                [box, chatbot, k, model, *filter_inputs],
                 [chatbot, sources, box],
                 api_name="ask",
                 concurrency_limit=2,
             )
             clear.click(lambda: ([], sources_html(None)), None, [chatbot, sources], api_name=False)
+        with gr.Tab("Timeline"):
+            gr.Markdown(
+                "Dated events about a topic, oldest first; the filters beside the chat apply."
+            )
+            with gr.Row():
+                topic = gr.Textbox(
+                    placeholder="Kim Jong Un and Russia",
+                    show_label=False,
+                    scale=4,
+                    elem_id="kabar-timeline-topic",
+                    max_length=engine.settings.max_question_chars,
+                )
+                show = gr.Button("Show timeline", scale=1, elem_id="kabar-timeline-button")
+            events = gr.HTML(timeline_html(None), elem_id="kabar-timeline")
+            for trigger in (show.click, topic.submit):
+                trigger(show_timeline, [topic, *filter_inputs], events, api_name=False)
         with gr.Tab("Articles"):
             table = gr.Dataframe(
                 article_rows(),
@@ -193,6 +315,7 @@ def build(engine: RAG) -> gr.Blocks:
             status = gr.Markdown()
             files.upload(upload, files, [status, table], api_name="upload")
             app.load(article_rows, None, table, api_name=False)
+        app.load(refresh_choices, None, [outlets, files_only], api_name=False)
     return app
 
 

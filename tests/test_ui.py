@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -173,3 +174,47 @@ def test_chat_history_from_the_browser_becomes_plain_text() -> None:
         _plain("_The articles do not contain the answer._")
         == "The articles do not contain the answer."
     )
+
+
+def test_filters_beside_the_chat_and_the_timeline_tab(page) -> None:
+    page.get_by_text("Filters").first.click()
+    date_from = page.locator("#kabar-from textarea, #kabar-from input").first
+    date_from.fill("2023-09-01")
+    date_from.press("Tab")
+    ask(page, "What happened between Kim and Russia?", page.get_by_test_id("bot").count())
+    sources = page.locator(".kabar-sources").inner_text()
+    assert KINZHAL in sources and "2023-07" not in sources, sources  # September articles only
+    page.get_by_role("tab", name="Timeline").click()
+    topic = page.locator("#kabar-timeline-topic textarea").first
+    topic.fill("Kim Jong Un and Russia")
+    page.locator("#kabar-timeline-button").click()
+    page.locator("#kabar-timeline li").first.wait_for(timeout=120_000)
+    events = page.locator("#kabar-timeline li").all_inner_texts()
+    assert events[0].startswith("2023-09") and all(
+        re.search(r"\[\d+\]$", e.split(" also ")[0]) for e in events
+    )
+    assert any(e.startswith("2023-09-13") and "Vostochny" in e for e in events), events
+    assert any("Komsomolsk" in e for e in events)
+    marker = page.locator("#kabar-timeline li a").first.get_attribute("href")
+    assert page.locator(marker).count() == 1  # each [n] links to its source card
+    page.get_by_role("tab", name="Chat").click()
+    date_from.fill("")  # leave the chat unfiltered for the other tests
+
+
+def test_outlet_filter_through_the_gradio_api(chat: str) -> None:
+    from gradio_client import Client
+
+    history, sources, _ = Client(chat, verbose=False).predict(
+        "Who led the Chinese delegation?",
+        [],
+        5,
+        "extractive",
+        ["REPUBLIKA.CO.ID"],
+        [],
+        "",
+        "",
+        "any",
+        api_name="/ask",
+    )
+    assert "Li Hongzhong" in _plain(history[-1]["content"])
+    assert "001_19d4d10bd79297cd.txt" in sources and "000_" not in sources and "004_" not in sources

@@ -24,7 +24,7 @@ from rag.lexical import LexicalIndex
 from rag.prompts import not_in_sources
 from rag.raw import Context, Item
 from rag.search import Filters, Hit, Retriever
-from rag.sources import read_targets, read_upload
+from rag.sources import read_targets, read_upload, text_article
 from rag.store import Store
 from rag.timeline import Timeline, build_timeline, is_summary
 from rag.when import reference_date
@@ -120,6 +120,19 @@ class RAG:
         with Fetcher(self.settings, allow_private=self.settings.allow_private_urls) as fetcher:
             context = Context(self.settings, fetcher, dict(fields or {}))
             return self._ingest(read_upload(name, raw, origin, context))
+
+    def add_text(
+        self,
+        text: str,
+        name: str = "",
+        meta: Mapping[str, str] | None = None,
+        origin: str = "api",
+    ) -> IngestReport:
+        """Ingest an article given as text, named ``name`` (or by a hash of the text); ``meta``
+        (title, date, outlet, author, language) wins over what is read from the text."""
+        with Fetcher(self.settings, allow_private=False) as fetcher:
+            context = Context(self.settings, fetcher)
+            return self._ingest(text_article(text, name, origin, dict(meta or {}), context))
 
     def add_url(self, url: str) -> IngestReport:
         """Ingest a web page or a feed for the HTTP API and web chat: unless the setting

@@ -3,6 +3,7 @@
     POST /v1/chat/completions   {"messages": [...], "stream": false, "model": "kabar"}
     POST /v1/search             {"query": "...", "k": 5}
     POST /v1/timeline           {"topic": "...", "k": 30}   (GET /v1/timeline?topic=...&outlet=...)
+    POST /v1/articles           {"url": "https://..."} | {"text": "...", "title": ...} | a file
 
 Both take kabar's filter fields too: ``sources``, ``outlets``, ``date_from``, ``date_to``,
 ``language`` (ignored when absent, so plain OpenAI clients work unchanged).
@@ -25,8 +26,10 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import UploadFile
 
 from rag.answer import Answer
 from rag.engine import RAG
@@ -81,6 +84,20 @@ class SearchRequest(FilterFields):
     k: int = Field(default=5, ge=1, le=100)
 
 
+class ArticleRequest(BaseModel):
+    """An article to add: a web page or feed ``url``, or the article's ``text`` with optional
+    metadata (a file goes as multipart form data in a field named ``file``)."""
+
+    url: str = Field(default="", max_length=4000)
+    text: str = ""
+    name: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=1000)
+    date: str = Field(default="", max_length=100)
+    outlet: str = Field(default="", max_length=200)
+    author: str = Field(default="", max_length=500)
+    language: str = Field(default="", max_length=20)
+
+
 def allowed_models(engine: RAG) -> list[str]:
     """Models a client may ask for: the configured ones, the local default and extractive.
     Anything else is refused, so callers cannot spend the server's keys on other models."""
@@ -125,6 +142,38 @@ def create_app(engine: RAG) -> FastAPI:
                 {"id": m, "object": "model", "owned_by": "kabar"} for m in [MODEL_ALIAS, *models]
             ],
         }
+
+    @app.post("/v1/articles", dependencies=[Depends(authorize)])
+    async def add_articles(request: Request) -> JSONResponse:
+        """Add a web page or feed by URL, an uploaded file of any type ``kabar ingest`` reads,
+        or an article's text. Private and loopback URLs are refused unless
+        ``KABAR_ALLOW_PRIVATE_URLS``; articles added here have the origin ``api``."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InputError("send the article file in a form field named 'file'")
+            data = await upload.read(engine.settings.max_file_bytes + 1)
+            name = upload.filename or "upload.txt"
+            report = await run_in_threadpool(engine.add_article, name, data, "api")
+        else:
+            try:
+                body = ArticleRequest.model_validate_json(await request.body())
+            except ValidationError as exc:
+                raise InputError(f"malformed article request: {exc.errors()[0]['msg']}") from None
+            if bool(body.url) == bool(body.text):
+                raise InputError("give either 'url' or 'text' (or send a file as 'file')")
+            if body.url:
+                report = await run_in_threadpool(engine.add_url, body.url)
+            else:
+                meta = body.model_dump(include={"title", "date", "outlet", "author", "language"})
+                report = await run_in_threadpool(engine.add_text, body.text, body.name, meta)
+        payload = report.to_dict()
+        if report.added or report.updated or report.unchanged:
+            return JSONResponse(payload)
+        problems = "; ".join(f"{k}: {v}" for k, v in report.failed.items()) or "nothing to add"
+        payload["error"] = {"message": redact(problems), "type": "DocumentError"}
+        return JSONResponse(payload, status_code=422)
 
     @app.post("/v1/search", dependencies=[Depends(authorize)])
     def search(body: SearchRequest) -> dict[str, Any]:

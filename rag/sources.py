@@ -9,7 +9,8 @@ Nothing here cleans, embeds or stores: ``rag.ingest`` does that in bounded batch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from rag import feeds, records
@@ -55,6 +56,23 @@ def read_upload(name: str, data: bytes, origin: str, context: Context) -> Iterat
         yield Failed(name, str(exc))
         return
     yield from reader(data, source, origin, context)
+
+
+def text_article(
+    text: str, name: str, origin: str, meta: Mapping[str, str], context: Context
+) -> Iterator[Item]:
+    """An article given as text (the HTTP API's ``text``), named ``name`` or by a hash of it."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    try:
+        source = safe_name(name) if name else f"text-{digest}.txt"
+        check_size(
+            source, len(text.encode("utf-8", "surrogatepass")), context.settings.max_file_bytes
+        )
+    except DocumentError as exc:
+        yield Failed(name or "text", str(exc))
+        return
+    body = Body(text)
+    yield RawArticle(source, origin, lambda: body, {k: v for k, v in meta.items() if v})
 
 
 def url_articles(url: str, context: Context) -> Iterator[Item]:

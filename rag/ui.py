@@ -20,9 +20,11 @@ from rag.answer import Answer
 from rag.citations import Citation
 from rag.engine import RAG
 from rag.errors import KabarError
+from rag.ingest import IngestReport
 from rag.llm import redact
 from rag.search import Filters
 from rag.server import allowed_models
+from rag.sources import READERS
 from rag.timeline import Timeline
 
 log = logging.getLogger("kabar.ui")
@@ -197,13 +199,7 @@ def build(engine: RAG) -> gr.Blocks:
         lines = []
         for file in progress.tqdm(files or [], desc="ingesting"):
             path = Path(file if isinstance(file, str) else file.name)
-            report = engine.add_article(path.name, path.read_bytes())
-            for name, reason in report.failed.items():
-                lines.append(f"❌ {html.escape(name)}: {html.escape(reason)}")
-            for name in report.added + report.updated:
-                lines.append(f"✅ {html.escape(name)}: indexed, searchable now")
-            for name in report.unchanged:
-                lines.append(f"• {html.escape(name)}: already indexed, unchanged")
+            lines += _report_lines(engine.add_article(path.name, path.read_bytes()))
         return "\n\n".join(lines) or "No file chosen.", article_rows()
 
     def show_timeline(topic: str, *filter_values: Any) -> str:
@@ -221,6 +217,10 @@ def build(engine: RAG) -> gr.Blocks:
     def refresh_choices() -> tuple[Any, Any]:
         known_outlets, known_files = filter_choices()
         return gr.update(choices=known_outlets), gr.update(choices=known_files)
+    def add_url(url: str) -> tuple[str, list[list[Any]], str]:
+        if not url.strip():
+            return "Enter the address of a web page or a feed.", article_rows(), url
+        return "\n\n".join(_report_lines(engine.add_url(url.strip()))), article_rows(), ""
 
     def article_rows() -> list[list[Any]]:
         return [[a.date, a.outlet, a.title, a.source, a.chunks] for a in engine.articles()]
@@ -308,15 +308,36 @@ def build(engine: RAG) -> gr.Blocks:
             )
             files = gr.File(
                 file_count="multiple",
-                file_types=[".txt", ".md"],
-                label="Add articles (.txt, .md)",
+                file_types=list(READERS),
+                label=f"Add articles ({', '.join(READERS)})",
                 elem_id="kabar-upload",
+            )
+            url = gr.Textbox(
+                placeholder="https://… a news page or an RSS/Atom feed",
+                label="Add from the web",
+                submit_btn="Add",
+                elem_id="kabar-url",
             )
             status = gr.Markdown()
             files.upload(upload, files, [status, table], api_name="upload")
+            url.submit(add_url, url, [status, table, url], api_name="add_url")
             app.load(article_rows, None, table, api_name=False)
         app.load(refresh_choices, None, [outlets, files_only], api_name=False)
     return app
+
+
+def _report_lines(report: IngestReport) -> list[str]:
+    """An ingest report as status lines for the Articles tab (escaped)."""
+    lines = [
+        f"❌ {html.escape(name)}: {html.escape(reason)}" for name, reason in report.failed.items()
+    ]
+    for name in report.added + report.updated:
+        note = report.warnings.get(name, "")
+        lines.append(
+            f"✅ {html.escape(name)}: indexed, searchable now {html.escape(note)}".rstrip()
+        )
+    lines += [f"• {html.escape(name)}: already indexed, unchanged" for name in report.unchanged]
+    return lines
 
 
 def _plain(content: Any) -> str:

@@ -205,3 +205,35 @@ def test_timeline_by_post_and_get(api: str) -> None:
         events = json.loads(response.read())["events"]
     assert events and all(e["citation"]["date"] == "2023-09-17" for e in events)
     assert any(e["date"] == "2023-09-13" and "Putin" in e["text"] for e in events)
+
+
+def test_articles_are_added_by_text_file_or_url_and_private_urls_refused(api: str) -> None:
+    import httpx
+    from servers import news_site
+
+    text = (
+        "Lewat telepon ke kantor berita lokal Current News Service, Hezb-ul Mujahedeen, kelompok "
+        "militan Kashmir yang terbesar, menyatakan bertanggung jawab atas ledakan di Srinagar."
+    )
+    code, report = post(
+        api + "/v1/articles", {"text": text, "name": "srinagar.txt", "date": "2005-03-01"}
+    )
+    assert code == 200 and report["added"] == ["srinagar.txt"]
+    code, found = post(api + "/v1/search", {"query": "Hezb-ul Mujahedeen Srinagar", "k": 1})
+    assert found["hits"][0]["source"] == "srinagar.txt"
+    assert found["hits"][0]["date"] == "2005-03-01"
+
+    line = json.dumps({"id": "bau", "text": "Di Kota Bau-Bau ada dua perusahaan budidaya mutiara."})
+    reply = httpx.post(api + "/v1/articles", files={"file": ("dump.jsonl", line.encode())})
+    assert reply.status_code == 200 and reply.json()["added"] == ["dump.jsonl#bau"]
+    reply = httpx.post(api + "/v1/articles", files={"file": ("virus.exe", b"MZ")})
+    assert reply.status_code == 422 and "unsupported file type" in reply.json()["error"]["message"]
+
+    with news_site() as site:
+        code, refused = post(api + "/v1/articles", {"url": site.url + "/plain.txt"})
+        assert code == 422 and refused["added"] == []
+        assert "private or loopback address" in refused["error"]["message"]
+        assert "KABAR_ALLOW_PRIVATE_URLS" in refused["error"]["message"]
+        assert site.hits == []
+    code, error = post(api + "/v1/articles", {"title": "no text, no url"})
+    assert code == 400 and "give either 'url' or 'text'" in error["error"]["message"]

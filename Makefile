@@ -19,6 +19,7 @@ test: install-dev browser
 
 lint: install-dev
 	$(BIN)/ruff check rag tests bench && $(BIN)/ruff format --check rag tests bench
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python bench/bench_core.py

@@ -7,7 +7,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,7 @@ def _filter_args(args: argparse.Namespace) -> rag.Filters:
     )
 
 
-def _progress(description: str):
+def _progress(description: str) -> tuple[Any, Callable[[int, int, str], None]]:
     """A rich progress bar driven by the ``progress(done, total, name)`` callback."""
     from rich.progress import (
         BarColumn,
@@ -297,17 +297,34 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         answer = engine.ask(args.question, filters=filters)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    streamed, answer = [], None
-    for item in engine.stream(args.question, filters=filters):
-        if isinstance(item, str):
-            streamed.append(item)
-            print(item, end="", flush=True)
-        else:
-            answer = item
-    assert answer is not None
-    print()
-    print_sources(answer, "".join(streamed).strip(), _console())
+    out = _console()
+    answer = _stream_then_replace(engine.stream(args.question, filters=filters), out)
+    print_sources(answer, out)
     return 0
+
+
+def _stream_then_replace(events: Iterator[str | rag.Answer], out: Any) -> rag.Answer:
+    """Show the answer as it streams, then put the checked answer in its place.
+
+    On a terminal the streamed draft is redrawn in place, so the answer appears once (checking
+    may drop a citation or decline an answer with an invented number). Elsewhere (a pipe, a
+    file) only the checked answer is printed.
+    """
+    from rich.live import Live
+    from rich.text import Text
+
+    draft, answer = "", None
+    with Live(Text(""), console=out, auto_refresh=False, vertical_overflow="visible") as live:
+        for item in events:
+            if isinstance(item, str):
+                draft += item
+                live.update(Text(draft), refresh=True)
+            else:
+                answer = item
+        if answer is None:  # the engine always ends a stream with its Answer
+            raise KabarError("the answer stream ended without an answer")
+        live.update(Text(answer.text, style="bold" if answer.text != draft.strip() else ""))
+    return answer
 
 
 def _timeline(args: argparse.Namespace, settings: Settings) -> int:
@@ -335,10 +352,8 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def print_sources(answer: rag.Answer, streamed: str, out: Any) -> None:
-    """The checked answer (when checking changed the streamed text) and its sources."""
-    if answer.text != streamed:
-        out.print("\n" + answer.text, style="bold", markup=False)
+def print_sources(answer: rag.Answer, out: Any) -> None:
+    """The answer's sources, each with its supporting sentence highlighted."""
     for c in answer.citations:
         hit = c.passage
         meta = " · ".join(p for p in (hit.outlet, hit.date, hit.source) if p)

@@ -77,7 +77,10 @@ class SentenceTransformerEmbedder:
                 f"cannot load sentence-transformers model {model!r}: {exc}. Give a local folder, "
                 "or a hub name on a machine with network access (unset HF_HUB_OFFLINE)."
             ) from exc
-        self.dim = int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise EmbedderError(f"sentence-transformers model {model!r} has no fixed dimension")
+        self.dim = int(dim)
         is_e5 = "e5" in model.lower()
         self._query_prefix = "query: " if is_e5 else ""
         self._passage_prefix = "passage: " if is_e5 else ""
@@ -94,7 +97,7 @@ class SentenceTransformerEmbedder:
         vector = self._model.encode(
             [self._query_prefix + text], normalize_embeddings=True, convert_to_numpy=True
         )
-        return vector[0].astype(np.float32)
+        return np.asarray(vector[0], dtype=np.float32)
 
 
 @functools.cache

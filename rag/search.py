@@ -312,7 +312,7 @@ def _hit(record: Record, score: float) -> Hit:
         city=meta.get("city", ""),
         language=meta.get("language", ""),
         url=meta.get("url", ""),
-        spans=spans,  # type: ignore[arg-type]
+        spans=spans,
     )
 
 

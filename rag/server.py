@@ -201,15 +201,8 @@ def create_app(engine: RAG) -> FastAPI:
 
     @app.post("/v1/chat/completions", dependencies=[Depends(authorize)], response_model=None)
     def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
-        model = None if body.model in (MODEL_ALIAS, "") else body.model
-        if model is not None and model not in models:
-            raise HTTPException(
-                400, f"unknown model {body.model!r}; use one of {[MODEL_ALIAS, *models]}"
-            )
-        turns = [m.model_dump() for m in body.messages if m.role != "system"]
-        if not turns or turns[-1]["role"] != "user":
-            raise InputError("the last message must be the user's question")
-        question, history = turns[-1]["content"], turns[:-1]
+        model = _model(body.model, models)
+        question, history = _conversation(body.messages)
         if body.stream:
             events = engine.stream(question, history=history, llm=model, filters=body.filters())
             first = next(events)  # raise input and model errors before the 200 is sent
@@ -218,6 +211,23 @@ def create_app(engine: RAG) -> FastAPI:
         return _completion(answer)
 
     return app
+
+
+def _model(name: str, models: list[str]) -> str | None:
+    """The model a request asked for (None: the configured one); others are refused."""
+    if name in (MODEL_ALIAS, ""):
+        return None
+    if name not in models:
+        raise HTTPException(400, f"unknown model {name!r}; use one of {[MODEL_ALIAS, *models]}")
+    return name
+
+
+def _conversation(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
+    """The question (the last user message) and the conversation before it (no system turns)."""
+    turns = [m.model_dump() for m in messages if m.role != "system"]
+    if not turns or turns[-1]["role"] != "user":
+        raise InputError("the last message must be the user's question")
+    return turns[-1]["content"], turns[:-1]
 
 
 def _completion(answer: Answer) -> dict[str, Any]:

@@ -59,8 +59,9 @@ class Record:
 def make_client(settings: Settings) -> Any:
     """chromadb's HttpClient when ``chroma_url`` is set, else a PersistentClient in index_dir."""
     import chromadb
+    from chromadb.config import Settings as ChromaSettings
 
-    client_settings = chromadb.Settings(anonymized_telemetry=False)
+    client_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -197,7 +198,8 @@ class Store:
         self.connection.catch_up(self.known_revision)
 
     def count(self) -> int:
-        return self.collection.count()
+        """Chunks stored."""
+        return int(self.collection.count())
 
     def article_states(self, sources: list[str]) -> dict[str, ArticleState]:
         """What the store holds of each of ``sources`` (one query for all); absent ones omitted."""

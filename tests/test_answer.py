@@ -73,7 +73,8 @@ def test_markers_pointing_to_no_passage_are_dropped(seeded: RAG, llm_replies) ->
     answer = ask(seeded, "What did Kim inspect in Vladivostok?")
     assert answer.invalid_citations == (9, 12)
     assert "[9]" not in answer.text and "[12]" not in answer.text
-    assert [c.n for c in answer.citations] == [1] or len(answer.citations) == 1
+    # the one valid marker stays, moved to the passage that names the Kinzhal if need be
+    assert ["Kinzhal" in c.passage.text for c in answer.citations] == [True]
 
 
 @pytest.mark.parametrize(
@@ -146,9 +147,7 @@ def test_follow_up_is_rewritten_before_retrieval(seeded: RAG, llm_replies) -> No
     assert answer.standalone_question == llm_replies["condense"]
     condense_prompt = llm_replies["prompts"][0][-1]["content"]
     assert "What did Kim inspect in Vladivostok?" in condense_prompt
-    assert "RBU-6000" in answer.passages[0].text or any(
-        "RBU-6000" in h.text for h in answer.passages[:3]
-    )
+    assert ["RBU-6000" in h.text for h in answer.passages[:2]] == [True, False]
 
 
 def test_malformed_history_is_refused(seeded: RAG) -> None:

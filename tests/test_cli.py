@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from conftest import KINZHAL, SEEDS
 
 from rag import RAG
+from rag.cli import main
+from rag.llm import litellm_module
 
 
 def kabar(index: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -144,3 +147,24 @@ def test_timeline_command(index: Path) -> None:
     data = json.loads(kabar(index, "timeline", "Kim Jong Un and Russia", "--json").stdout)
     assert [e["date"] for e in data["events"]] == sorted(e["date"] for e in data["events"])
     assert all(e["citation"]["quote"] for e in data["events"])
+
+
+def test_ask_prints_the_checked_answer_once(
+    seeded: RAG, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checking drops the marker [9] (no such passage): the streamed draft is replaced."""
+    litellm = litellm_module()
+    original = litellm.completion
+    draft = "Kim saw the Kinzhal missile system [1][9]."
+
+    def completion(*args, **kwargs):
+        return original(*args, **{**kwargs, "mock_response": draft})
+
+    monkeypatch.setattr(litellm, "completion", completion)
+    index = seeded.settings.index_dir
+    code = main(["--index-dir", index, "ask", "What did Kim inspect?", "--llm", "openai/x"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert printed.count("Kim saw the Kinzhal missile system") == 1
+    assert re.fullmatch(r"Kim saw the Kinzhal missile system \[[1-5]\]\.", printed.splitlines()[0])
+    assert "[9]" not in printed

@@ -62,7 +62,8 @@ def test_hit_carries_article_metadata_and_offsets(seeded: RAG) -> None:
     assert hit.title == "Korea Utara dan Menteri Pertahanan Rusia Memantau Rudal Hipersonik"
     assert "Kinzhal" in original[hit.start : hit.end]
     assert hit.text == "\n".join(original[s:e] for s, e in hit.spans)
-    assert 0 < hit.similarity <= 1
+    cosine = seeded.embedder.query("Kinzhal MiG-31I") @ seeded.embedder.passages([hit.text])[0]
+    assert hit.similarity == pytest.approx(float(cosine), abs=1e-5)
 
 
 def test_retellings_of_one_wire_story_collapse_into_one_hit(seeded: RAG) -> None:

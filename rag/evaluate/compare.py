@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def flipped(base: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, s
     return flips
 
 
-def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Left-aligned first column, right-aligned numbers, at least two spaces between columns."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [

@@ -18,6 +18,7 @@ from rag.evaluate import (
     build,
     compare,
     load_items,
+    metrics,
     run,
     write_report,
 )
@@ -193,3 +194,14 @@ def test_build_keeps_only_verified_items(seeded: RAG, monkeypatch: pytest.Monkey
         assert isinstance(item, EvalItem) and item.gold_docs == (KINZHAL,)
         assert item.gold_quotes[0] in (SEEDS / KINZHAL).read_text()
         assert item.key_facts == (("Shaposhnikov",),)
+
+
+def test_timeline_scores_exact() -> None:
+    events = [("2023-09-13", "Putin at Vostochny"), ("2023-09-16", "Kim in Vladivostok")]
+    expected = [
+        ("2023-09-13", "vostochny"),  # found, right date
+        ("2023-09-15", "Vladivostok|Knevichi"),  # found by an alternative, wrong date
+        ("2023-07-26", "Pyongyang"),  # missing
+    ]
+    assert metrics.timeline_scores(expected, events) == (2 / 3, 1 / 2)
+    assert metrics.timeline_scores([], events) == (0.0, 0.0)

@@ -7,11 +7,12 @@ and what is wrong with it, never a traceback.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rag.errors import KabarError
+from rag.search import Filters
 
 ROLES = ("user", "assistant")
 
@@ -38,6 +39,12 @@ class EvalItem:
     reference_answer: str = ""
     key_facts: tuple[tuple[str, ...], ...] = ()
     history: tuple[dict[str, str], ...] = ()
+    as_of: str = ""
+    """The reference date the question is asked on ("last week" in it), YYYY-MM-DD."""
+    filters: dict[str, Any] = field(default_factory=dict)
+    """``rag.Filters`` fields the question is asked with (``{"outlets": ["Republika"]}``)."""
+    events: tuple[tuple[str, str], ...] = ()
+    """For ``kind: timeline``: (ISO date, a phrase of the event) the timeline must show."""
 
     @classmethod
     def from_dict(cls, raw: object) -> EvalItem:
@@ -58,6 +65,9 @@ class EvalItem:
             reference_answer=_text(raw, "reference_answer"),
             key_facts=_facts(raw),
             history=_history(raw),
+            as_of=_text(raw, "as_of"),
+            filters=_filters(raw),
+            events=_events(raw),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,7 +83,14 @@ class EvalItem:
             "reference_answer": self.reference_answer,
             "key_facts": [list(f) for f in self.key_facts],
             "history": list(self.history),
+            **({"as_of": self.as_of} if self.as_of else {}),
+            **({"filters": self.filters} if self.filters else {}),
+            **({"events": [list(e) for e in self.events]} if self.events else {}),
         }
+
+    @property
+    def search_filters(self) -> Filters:
+        return Filters(**self.filters)
 
 
 def load_items(path: str | Path) -> list[EvalItem]:
@@ -135,6 +152,26 @@ def _facts(raw: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
     ):
         raise ValueError("'key_facts' must be a list of lists of accepted spellings")
     return tuple(tuple(f) for f in value)
+
+
+def _filters(raw: dict[str, Any]) -> dict[str, Any]:
+    value = raw.get("filters", {})
+    if not isinstance(value, dict):
+        raise ValueError("'filters' must be an object of rag.Filters fields")
+    try:
+        Filters(**value)
+    except (TypeError, KabarError) as exc:
+        raise ValueError(f"'filters' are not valid: {exc}") from None
+    return dict(value)
+
+
+def _events(raw: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    value = raw.get("events", [])
+    if not isinstance(value, list) or not all(
+        isinstance(e, list) and len(e) == 2 and all(isinstance(v, str) for v in e) for e in value
+    ):
+        raise ValueError("'events' must be a list of [ISO date, phrase] pairs")
+    return tuple((e[0], e[1]) for e in value)
 
 
 def _history(raw: dict[str, Any]) -> tuple[dict[str, str], ...]:

@@ -28,11 +28,33 @@ METRICS: dict[str, tuple[Direction, bool]] = {
     "citation_recall": ("higher", False),
     "abstention_precision": ("higher", False),
     "abstention_recall": ("higher", True),
+    "timeline_recall": ("higher", True),
+    "timeline_date_accuracy": ("higher", True),
     "search_p50_ms": ("lower", False),
     "search_p95_ms": ("lower", False),
     "answer_p50_s": ("lower", False),
     "answer_p95_s": ("lower", False),
 }
+
+
+def timeline_scores(
+    expected: Sequence[tuple[str, str]], events: Sequence[tuple[str, str]]
+) -> tuple[float, float]:
+    """Recall of expected (date, phrase) events among a timeline's (date, text) events, and the
+    share of the found ones that carry the expected date (the event's, not the article's).
+
+    An expected event is found when some event's text contains its phrase, or one of the
+    alternatives it lists separated by ``|`` (another outlet's wording), case-folded.
+    """
+    if not expected:
+        return 0.0, 0.0
+    found = dated = 0
+    for date, phrase in expected:
+        wordings = [w.strip().casefold() for w in phrase.split("|")]
+        matching = [d for d, text in events if any(w in text.casefold() for w in wordings)]
+        found += bool(matching)
+        dated += date in matching
+    return found / len(expected), (dated / found if found else 0.0)
 
 
 def first_relevant(relevance: Relevance, k: int) -> int | None:

@@ -23,6 +23,7 @@ from rag.search import Hit, trigrams
 if TYPE_CHECKING:
     from rag.answer import Answer
     from rag.engine import RAG
+    from rag.timeline import Timeline
 
 QUOTE_COVERAGE = 0.5
 """Share of a gold quote's word trigrams a passage must hold to count as relevant: set on the
@@ -33,6 +34,8 @@ RANK_CUTOFF = 10
 """Passages scored per question (the @10 of MRR and nDCG)."""
 
 Progress = Callable[[int, int, str], None]
+TIMELINE = "timeline"
+"""The ``kind`` of items scored as timelines (their question is the topic)."""
 
 
 def relevant_units(item: EvalItem, hit: Hit) -> set[int]:
@@ -94,6 +97,14 @@ def score_answer(item: EvalItem, answer: Answer) -> dict[str, float | None]:
     }
 
 
+def score_timeline(item: EvalItem, timeline: Timeline) -> dict[str, float]:
+    """Expected events found, and found with the date the text gives (``events`` of the item)."""
+    recall, accuracy = metrics.timeline_scores(
+        item.events, [(e.date, e.text) for e in timeline.events]
+    )
+    return {"timeline_recall": recall, "timeline_date_accuracy": accuracy}
+
+
 def run(
     engine: RAG, items: list[EvalItem], answers: bool = True, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -101,9 +112,14 @@ def run(
     rows: list[dict[str, Any]] = []
     search_ms: list[float] = []
     answer_s: list[float] = []
+    dated: dict[str, RAG] = {}
     for done, item in enumerate(items):
         if progress:
             progress(done, len(items), item.id)
+        if item.as_of and item.as_of not in dated:
+            dated[item.as_of] = type(engine)(engine.settings.replace(as_of=item.as_of))
+        asked = dated[item.as_of] if item.as_of else engine
+        filters = item.search_filters
         row: dict[str, Any] = {
             "id": item.id,
             "lang": item.lang,
@@ -112,8 +128,11 @@ def run(
             "answerable": item.answerable,
         }
         question = item.question
+        if item.kind == TIMELINE:
+            rows.append({**row, **score_timeline(item, asked.timeline(question, filters=filters))})
+            continue
         if answers:
-            answer = engine.ask(item.question, history=list(item.history))
+            answer = asked.ask(item.question, history=list(item.history), filters=filters)
             question = answer.standalone_question or item.question
             answer_s.append(answer.timings.get("total", 0.0))
             row.update(score_answer(item, answer))
@@ -123,7 +142,7 @@ def run(
         else:
             question = search_query(item.question, item.history, (), engine.settings)
         started = time.perf_counter()
-        hits = engine.search(question, k=RANK_CUTOFF)
+        hits = asked.search(question, k=RANK_CUTOFF, filters=filters)
         search_ms.append((time.perf_counter() - started) * 1000)
         if item.answerable:
             scored = score_retrieval(item, hits)
@@ -162,6 +181,8 @@ def aggregate(
         return statistics.mean(values) if values else None
 
     found: dict[str, float | None] = {
+        "timeline_recall": mean("timeline_recall"),
+        "timeline_date_accuracy": mean("timeline_date_accuracy"),
         "hit@1": mean("hit@1"),
         "hit@5": mean("hit@5"),
         "mrr@10": mean("mrr@10"),
@@ -170,8 +191,9 @@ def aggregate(
         "search_p95_ms": metrics.percentile(search_ms, 0.95),
     }
     if answer_s:
-        abstained = [bool(r["abstained"]) for r in rows]
-        answerable = [bool(r["answerable"]) for r in rows]
+        answered = [r for r in rows if "abstained" in r]  # timeline items are not answers
+        abstained = [bool(r["abstained"]) for r in answered]
+        answerable = [bool(r["answerable"]) for r in answered]
         found.update(
             {
                 "answer_correct": mean("correct"),

@@ -24,6 +24,7 @@ from rag.engine import RAG, ArticleInfo
 from rag.errors import (
     DocumentError,
     EmbedderError,
+    FetchError,
     IndexMismatchError,
     InputError,
     KabarError,
@@ -43,6 +44,7 @@ __all__ = [
     "DocumentError",
     "EmbedderError",
     "Event",
+    "FetchError",
     "Filters",
     "Hit",
     "IndexMismatchError",

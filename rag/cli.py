@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -15,6 +16,7 @@ import rag
 from rag import bundled
 from rag.config import Settings
 from rag.errors import KabarError
+from rag.sources import origin_of
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -380,8 +382,12 @@ def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
 
     items = evaluate.load_items(args.eval_set or bundled.eval_set())
     slug = _slug(settings.embedder)
-    engine = rag.RAG(settings.replace(index_dir=str(settings.index_path / "eval" / slug)))
     corpus = args.corpus or str(bundled.seeds())
+    # One index per embedder and corpus: --prune keeps articles from other origins, so a
+    # shared index would mix an earlier corpus into this run.
+    corpus_key = hashlib.sha256(origin_of(corpus).encode()).hexdigest()[:8]
+    index = settings.index_path / "eval" / f"{slug}-{corpus_key}"
+    engine = rag.RAG(settings.replace(index_dir=str(index)))
     bar, update = _progress("indexing")
     with bar:
         report = engine.ingest([corpus], prune=True, progress=update)

@@ -46,7 +46,8 @@ def discover(path: Path, suffixes: tuple[str, ...]) -> tuple[list[Path], dict[st
         for name in sorted(n for n in names if not n.startswith(".")):
             candidate = Path(root, name)
             if candidate.suffix.lower() not in suffixes:
-                problems[str(candidate)] = (f"skipped: kabar reads {kinds}", True)
+                kind = candidate.suffix or "suffix-less"
+                problems[str(candidate)] = (f"kabar does not read {kind} files ({kinds})", True)
             elif problem := _not_regular(candidate):
                 problems[str(candidate)] = (problem, False)
             else:

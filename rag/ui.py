@@ -217,6 +217,7 @@ def build(engine: RAG) -> gr.Blocks:
     def refresh_choices() -> tuple[Any, Any]:
         known_outlets, known_files = filter_choices()
         return gr.update(choices=known_outlets), gr.update(choices=known_files)
+
     def add_url(url: str) -> tuple[str, list[list[Any]], str]:
         if not url.strip():
             return "Enter the address of a web page or a feed.", article_rows(), url

@@ -107,6 +107,32 @@ def test_errors_are_one_readable_line_and_a_nonzero_exit(index: Path, tmp_path: 
     assert bad.returncode == 1 and "no such file or folder" in bad.stdout
 
 
+def test_ingest_lists_skipped_and_failed_items_and_exits_by_what_was_read(tmp_path: Path) -> None:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04")
+    nothing = kabar(tmp_path / "index", "ingest", str(folder))
+    assert nothing.returncode == 1
+    assert (
+        f"skipped  {folder / 'notes.docx'}: kabar does not read .docx files (.txt,"
+        in nothing.stdout
+    )
+    assert "photo.jpg" in nothing.stdout and "2 skipped" in nothing.stdout
+    (folder / "news.jsonl").write_text(
+        '{"id": "k1", "isi": "Shoigu menunjukkan rudal Kinzhal kepada Kim di Knevichi."}\n'
+        "{broken\n",
+        encoding="utf-8",
+    )
+    some = kabar(tmp_path / "index", "ingest", str(folder), "--field", "text=isi")
+    assert some.returncode == 0, some.stderr
+    assert "added  news.jsonl#k1" in some.stdout
+    assert "failed  news.jsonl#2: news.jsonl line 2 is not JSON" in some.stdout
+    wrong = kabar(tmp_path / "index", "ingest", str(folder), "--field", "body")
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith("kabar: error: --field 'body': write FIELD=COLUMN")
+
+
 def test_search_path_imports_no_torch_gradio_or_litellm(index: Path) -> None:
     code = (
         "import sys; from rag.cli import main; main(['search', 'Kinzhal', '--json']); "

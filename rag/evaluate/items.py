@@ -15,6 +15,7 @@ from rag.errors import KabarError
 from rag.search import Filters
 
 ROLES = ("user", "assistant")
+EVENT_FIELDS = ("date", "phrase")  # an expected timeline event: [ISO date, phrase]
 
 
 class EvalSetError(KabarError):
@@ -168,7 +169,10 @@ def _filters(raw: dict[str, Any]) -> dict[str, Any]:
 def _events(raw: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     value = raw.get("events", [])
     if not isinstance(value, list) or not all(
-        isinstance(e, list) and len(e) == 2 and all(isinstance(v, str) for v in e) for e in value
+        isinstance(e, list)
+        and len(e) == len(("date", "phrase"))
+        and all(isinstance(v, str) for v in e)
+        for e in value
     ):
         raise ValueError("'events' must be a list of [ISO date, phrase] pairs")
     return tuple((e[0], e[1]) for e in value)

@@ -114,7 +114,7 @@ class Fetcher:
     @staticmethod
     def _check(url: str, response: httpx.Response) -> str:
         """The response's media type; FetchError for an HTTP error or a type kabar cannot read."""
-        if response.status_code >= 400:
+        if response.is_error:
             raise FetchError(
                 f"{url}: the server answered {response.status_code} {response.reason_phrase}"
             )

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from rag.errors import DocumentError
 
+MAX_CONTROL_SHARE = 0.05
+"""Text with more control characters than this (tabs and line breaks aside) is binary data: a
+real article has none, and a decoded image or archive has several percent."""
 Problem = tuple[str, bool]
 """Why a file is not read, and whether it is merely skipped (a type kabar does not read)."""
 _BOMS = (
@@ -125,7 +128,7 @@ def decode(data: bytes, name: str) -> str:
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
     text = text.lstrip("\ufeff")
-    if "\x00" in text or _control_ratio(text) > 0.05:
+    if "\x00" in text or _control_ratio(text) > MAX_CONTROL_SHARE:
         raise DocumentError(f"{name} looks like binary data, not text")
     if not text.strip():
         raise DocumentError(f"{name} holds only whitespace")
@@ -139,7 +142,7 @@ def _looks_binary(data: bytes) -> bool:
 
 def _control_ratio(text: str) -> float:
     sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
     return controls / max(len(sample), 1)
 
 

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -155,6 +155,63 @@ class NewsSite:
         ).encode()
 
 
+class _NewsHandler(BaseHTTPRequestHandler):
+    """Answers for ``news_site``; ``site`` and ``slow_seconds`` are set per server."""
+
+    site: NewsSite
+    slow_seconds: float
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        self.site.hits.append(self.path)
+        path, _, query = self.path.partition("?")
+        page = WEB_PAGES / path.removeprefix("/pages/")
+        fixed: dict[str, tuple[str, Callable[[], bytes]]] = {
+            "/feed.rss": ("application/rss+xml", self.site.rss),
+            "/feed.atom": ("application/atom+xml", self.site.atom),
+            "/plain.txt": ("text/plain; charset=utf-8", PLAIN_ARTICLE.encode),
+            "/not-a-feed.rss": ("application/rss+xml", lambda: b"<html>Moved!</html>"),
+            "/image.png": ("image/png", lambda: b"\x89PNG\r\n\x1a\n" + bytes(64)),
+        }
+        if path.startswith("/pages/") and page.is_file():
+            self._send(200, "text/html; charset=utf-8", page.read_bytes())
+        elif path in fixed:
+            kind, body = fixed[path]
+            self._send(200, kind, body())
+        elif path == "/slow":
+            time.sleep(self.slow_seconds)
+            self._send(200, "text/html", b"<html><body><p>late</p></body></html>")
+        elif path in ("/huge", "/huge-declared"):
+            self._huge(declared=path == "/huge-declared")
+        elif path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", unquote(query.removeprefix("to=")))
+            self.end_headers()
+        else:
+            self._send(404, "text/html", b"<html><body>Not found</body></html>")
+
+    def _send(self, status: int, kind: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _huge(self, declared: bool) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        if declared:
+            self.send_header("Content-Length", str(50 * 2**20))
+        self.end_headers()
+        try:
+            for _ in range(50):
+                self.wfile.write(b"<p>" + b"x" * (2**20 - 3))
+        except OSError:  # the client hung up at its size cap, as it should
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @contextmanager
 def news_site(slow_seconds: float = 3.0) -> Iterator[NewsSite]:
     """Serve ``tests/data/web`` pages and feeds from a thread until the block ends.
@@ -165,58 +222,8 @@ def news_site(slow_seconds: float = 3.0) -> Iterator[NewsSite]:
     ``/redirect?to=URL`` (302), anything else 404.
     """
     site = NewsSite()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-            site.hits.append(self.path)
-            path, _, query = self.path.partition("?")
-            if path.startswith("/pages/") and (WEB_PAGES / path[7:]).is_file():
-                self._send(200, "text/html; charset=utf-8", (WEB_PAGES / path[7:]).read_bytes())
-            elif path == "/feed.rss":
-                self._send(200, "application/rss+xml", site.rss())
-            elif path == "/feed.atom":
-                self._send(200, "application/atom+xml", site.atom())
-            elif path == "/plain.txt":
-                self._send(200, "text/plain; charset=utf-8", PLAIN_ARTICLE.encode())
-            elif path == "/not-a-feed.rss":
-                self._send(200, "application/rss+xml", b"<html><body>Moved!</body></html>")
-            elif path == "/image.png":
-                self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + bytes(64))
-            elif path == "/slow":
-                time.sleep(slow_seconds)
-                self._send(200, "text/html", b"<html><body><p>late</p></body></html>")
-            elif path in ("/huge", "/huge-declared"):
-                self._huge(declared=path == "/huge-declared")
-            elif path == "/redirect":
-                self.send_response(302)
-                self.send_header("Location", unquote(query.removeprefix("to=")))
-                self.end_headers()
-            else:
-                self._send(404, "text/html", b"<html><body>Not found</body></html>")
-
-        def _send(self, status: int, kind: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _huge(self, declared: bool) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            if declared:
-                self.send_header("Content-Length", str(50 * 2**20))
-            self.end_headers()
-            try:
-                for _ in range(50):
-                    self.wfile.write(b"<p>" + b"x" * (2**20 - 3))
-            except OSError:  # the client hung up at its size cap, as it should
-                pass
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    handler = type("Handler", (_NewsHandler,), {"site": site, "slow_seconds": slow_seconds})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     site.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -17,7 +17,8 @@ OFFLINE_ENVIRONMENT = {
 for _name, _value in OFFLINE_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
 
-from rag.answer import Answer
+from rag.answer import Answer, Sources
+from rag.calibration import Calibration
 from rag.citations import Citation
 from rag.config import Settings
 from rag.engine import RAG, ArticleInfo
@@ -39,6 +40,7 @@ __all__ = [
     "OFFLINE_ENVIRONMENT",
     "RAG",
     "Answer",
+    "Calibration",
     "Citation",
     "ArticleInfo",
     "DocumentError",
@@ -55,5 +57,6 @@ __all__ = [
     "Settings",
     "SettingsError",
     "Source",
+    "Sources",
     "Timeline",
 ]

@@ -1,8 +1,12 @@
 """Cited answers: rewrite the question, retrieve, generate, then check every ``[n]``.
 
-An answer abstains, with a plain "not in the sources" text, when retrieval finds nothing close
-enough, when the model says so, when it cites nothing, or when it states a number no passage
-holds. Otherwise each valid ``[n]`` becomes a Citation of the passage that supports its claim.
+``stream`` yields the Sources (each passage the model will read, with its sentence closest to
+the question) before the model starts, then the model's text, then the checked Answer. Every
+claim of the answer is checked against the passages: a marker moves to the passage that
+supports its claim, a claim no passage supports is dropped. An answer abstains, with a plain
+"not in the sources" text, when retrieval finds nothing close enough, when the model says so,
+when no claim is supported, or when it states a number no passage holds. A claim the model
+left uncited gets the passage that supports it.
 """
 
 from __future__ import annotations
@@ -12,14 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rag.citations import (
-    Citation,
-    citation,
-    cited_numbers,
-    parse_citations,
-    reattribute,
-    strip_markers,
-)
+from rag.calibration import Calibration
+from rag.citations import Citation, check, citation, cited_numbers, parse_citations, strip_markers
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import LLMError
@@ -31,9 +29,17 @@ from rag.prompts import ABSTAIN_MARK, not_in_sources
 from rag.query import search_query
 from rag.search import NO_FILTERS, Filters, Hit, Retriever
 
-# On the seeds, English questions: answerable 0.81-0.87 at best, off-topic 0.74-0.785; Indonesian:
-# answerable 0.85-0.93, off-topic 0.78-0.795 (Settings.min_similarity is the cross-language floor).
-SAME_LANGUAGE_MARGIN = 0.03
+
+@dataclass(frozen=True)
+class Sources:
+    """What the answer will draw on, known before the model writes: each passage it reads, with
+    the passage's sentence closest to the question as ``quote``."""
+
+    question: str
+    citations: tuple[Citation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "citations": [c.to_dict() for c in self.citations]}
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,10 @@ class Answer:
     """Seconds: rewrite, retrieve, first_token, generate, check, total."""
     abstain_reason: str = ""
     """Why it abstained: ``retrieval`` (nothing close enough), ``declined`` (the model said so),
-    ``uncited`` (no valid citation), ``ungrounded`` (a number no passage contains)."""
+    ``unsupported`` (no claim supported by a passage), ``ungrounded`` (a number no passage
+    contains)."""
+    dropped: tuple[str, ...] = ()
+    """Claims of the model's text that no passage supports (removed from ``text``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,16 +75,24 @@ class Answer:
             "invalid_citations": list(self.invalid_citations),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "abstain_reason": self.abstain_reason,
+            "dropped": list(self.dropped),
         }
 
 
 class Answerer:
     """Turns a question (and its conversation) into a cited Answer; streams it if asked."""
 
-    def __init__(self, settings: Settings, retriever: Retriever, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        embedder: Embedder,
+        calibration: Calibration,
+    ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.embedder = embedder
+        self.calibration = calibration
 
     def stream(
         self,
@@ -84,9 +101,9 @@ class Answerer:
         model: str | None = None,
         k: int | None = None,
         filters: Filters = NO_FILTERS,
-    ) -> Iterator[str | Answer]:
-        """Yield text deltas as they are generated, then the final Answer."""
-        backends = generators(model or self.settings.llm, self.settings)
+    ) -> Iterator[str | Sources | Answer]:
+        """Yield the Sources, then text deltas as they are generated, then the final Answer."""
+        backends = generators(model or self.settings.llm, self.settings, self.calibration)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         language = detect_language(question)
@@ -94,7 +111,7 @@ class Answerer:
         timings["rewrite"] = time.perf_counter() - clock
         hits = self.retriever.search(standalone, k or self.settings.top_k, filters)
         timings["retrieve"] = time.perf_counter() - clock - timings["rewrite"]
-        if not hits or hits[0].similarity < self.relevance_floor(language, hits[0]):
+        if not hits or hits[0].similarity < self.calibration.floor(hits[0].language == language):
             text = not_in_sources(language, self.settings)
             yield text
             timings["total"] = time.perf_counter() - clock
@@ -112,6 +129,11 @@ class Answerer:
             )
             return
         evidence = Evidence.gather(standalone, hits, self.embedder)
+        yield Sources(
+            question,
+            tuple(citation(n, evidence, evidence.best(n), False) for n in evidence.numbers),
+        )
+        timings["sources"] = time.perf_counter() - clock
         generated: list[str] = []
         generating = time.perf_counter()
         failures: list[str] = []
@@ -152,12 +174,6 @@ class Answerer:
         assert isinstance(final, Answer)
         return final
 
-    def relevance_floor(self, language: str, best: Hit) -> float:
-        """The similarity the best passage needs: higher when question and article share a
-        language, since same-language text always scores higher with e5."""
-        same = best.language == language
-        return self.settings.min_similarity + (SAME_LANGUAGE_MARGIN if same else 0.0)
-
     def finish(
         self,
         question: str,
@@ -167,16 +183,17 @@ class Answerer:
         language: str,
         standalone: str,
     ) -> Answer:
-        """Parse and check citations; abstain when the model declined or cited nothing."""
+        """Parse and check citations and claims; abstain when nothing checked remains."""
         hits = evidence.hits
-        text, cited, invalid = parse_citations(raw.replace(ABSTAIN_MARK, ""), len(hits))
+        text, _, invalid = parse_citations(raw.replace(ABSTAIN_MARK, ""), len(hits))
+        checked = check(text, evidence, self.embedder, self.calibration)
         reason = ""
         if ABSTAIN_MARK in raw.upper().replace(" ", "_") or not text.strip():
             reason = "declined"
-        elif not cited:
-            reason = "uncited"
         elif ungrounded_numbers(strip_markers(text), question, hits):
-            reason = "ungrounded"
+            reason = "ungrounded"  # a model that invents a number is not trusted on the rest
+        elif not checked.text:
+            reason = "unsupported"
         if reason:
             return Answer(
                 question,
@@ -188,9 +205,21 @@ class Answerer:
                 hits,
                 tuple(invalid),
                 abstain_reason=reason,
+                dropped=checked.dropped,
             )
-        text, support = reattribute(text, evidence, self.embedder)
-        citations = tuple(citation(n, evidence, *support[n]) for n in cited_numbers(text))
+        supported = self.calibration.supported
+        citations = tuple(
+            citation(n, evidence, checked.support[n][0], checked.support[n][1] >= supported)
+            for n in cited_numbers(checked.text)
+        )
         return Answer(
-            question, text, citations, False, backend.name, standalone, hits, tuple(invalid)
+            question,
+            checked.text,
+            citations,
+            False,
+            backend.name,
+            standalone,
+            hits,
+            tuple(invalid),
+            dropped=checked.dropped,
         )

@@ -8,17 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rag.calibration import Calibration
 from rag.chunk import sentences
 from rag.embed import Embedder
 from rag.evidence import Evidence
-from rag.grounding import SUPPORTED, support
+from rag.grounding import support
 from rag.search import Hit
 
 # "[1]", "[1, 3]", "[2][3]", "[Passage 2]", "[sumber 1]"
 _MARKER = re.compile(
     r"\[\s*(?:(?:passage|source|sumber|bagian)\s*)?(\d+(?:\s*[,;]\s*\d+)*)\s*\]", re.IGNORECASE
 )
-REATTRIBUTE_MARGIN = 0.03  # another passage must support a claim this much better to take its [n]
 
 
 @dataclass(frozen=True)
@@ -85,50 +85,65 @@ def markers_inside(text: str) -> str:
     return re.sub(r"\s*([.!?])[ \t]*((?:\[\d+\])+)", r" \2\1", text)
 
 
-def reattribute(
-    text: str, evidence: Evidence, embedder: Embedder
-) -> tuple[str, dict[int, tuple[int, float]]]:
-    """Point each claim's markers at the passages that support it; find each quote.
+@dataclass(frozen=True)
+class Checked:
+    """An answer after the check: its kept claims, re-pointed markers and dropped claims."""
 
-    A marker moves to another passage only when that passage supports the claim clearly
-    better (``REATTRIBUTE_MARGIN``). Returns the text and, per cited passage, its best
-    supporting sentence (an index into ``evidence.spans``) with that sentence's score.
+    text: str
+    support: dict[int, tuple[int, float]]
+    """Per cited passage: its best supporting sentence (index into ``evidence.spans``), score."""
+    dropped: tuple[str, ...]
+    """Claims no passage supports well enough (removed from ``text``)."""
+
+
+def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibration) -> Checked:
+    """Check every sentence of ``text`` against the evidence, as a claim.
+
+    A marker moves to another passage when that one supports the claim better by
+    ``calibration.reattribute_margin``; a sentence without a marker gets the best passage's; a
+    claim whose best support is under ``calibration.supported`` is dropped.
     """
     best_support: dict[int, tuple[int, float]] = {}
-    pieces = []
-    cursor = 0
+    kept: list[str] = []
+    dropped: list[str] = []
     for start, end in sentences(text):
         sentence = text[start:end]
-        numbers = cited_numbers(sentence)
         claim = strip_markers(sentence)
-        if numbers and claim:
-            scores = support(evidence, embedder.query(claim), claim)
-            best = {n: max(evidence.rows(n), key=lambda i: scores[i]) for n in evidence.numbers}
-            top = max(best, key=lambda n: scores[best[n]])
-            moved = {
-                n: (top if scores[best[top]] - scores[best[n]] > REATTRIBUTE_MARGIN else n)
-                for n in numbers
-            }
+        numbers = cited_numbers(sentence)
+        if not re.search(r"\w", claim):  # a marker with no words of its own
+            kept.append(sentence)
+            continue
+        scores = support(evidence, embedder.query(claim), claim)
+        best = {n: max(evidence.rows(n), key=lambda i: scores[i]) for n in evidence.numbers}
+        top = max(best, key=lambda n: scores[best[n]])
+        margin = calibration.reattribute_margin
+        moved = {n: (top if scores[best[top]] - scores[best[n]] > margin else n) for n in numbers}
+        cited = set(moved.values()) or {top}
+        if max(float(scores[best[n]]) for n in cited) < calibration.supported:
+            dropped.append(claim)
+            continue
+        if numbers:
             sentence = re.sub(r"\[(\d+)\]", _renumber(moved), sentence)
             sentence = re.sub(r"(\[\d+\])(?=.*\1)", "", sentence)  # [5][5] -> [5]
-            for n in set(moved.values()):
-                if n not in best_support or scores[best[n]] > best_support[n][1]:
-                    best_support[n] = (best[n], float(scores[best[n]]))
-        pieces.append(text[cursor:start] + sentence)
-        cursor = end
-    text = "".join(pieces) + text[cursor:]
-    for n in cited_numbers(text):  # a marker on a "sentence" with no words of its own
+        else:
+            sentence = markers_inside(f"{sentence} [{top}]")
+        for n in cited:
+            if n not in best_support or scores[best[n]] > best_support[n][1]:
+                best_support[n] = (best[n], float(scores[best[n]]))
+        kept.append(sentence)
+    checked = " ".join(kept)
+    for n in cited_numbers(checked):
         if n not in best_support:
-            i = max(evidence.rows(n), key=lambda r: evidence.scores[r])
+            i = evidence.best(n)
             best_support[n] = (i, float(evidence.scores[i]))
-    return text, best_support
+    return Checked(checked, best_support, tuple(dropped))
 
 
 def _renumber(moved: dict[int, int]) -> Callable[[re.Match[str]], str]:
     return lambda m: f"[{moved[int(m.group(1))]}]"
 
 
-def citation(n: int, evidence: Evidence, sentence: int, score: float) -> Citation:
+def citation(n: int, evidence: Evidence, sentence: int, supported: bool) -> Citation:
     """The Citation of passage ``n`` quoting evidence sentence ``sentence``."""
     hit = evidence.hits[n - 1]
     _, start, end = evidence.spans[sentence]
@@ -138,7 +153,7 @@ def citation(n: int, evidence: Evidence, sentence: int, score: float) -> Citatio
         quote=hit.text[start:end],
         quote_start=to_original(hit, start),
         quote_end=to_original(hit, end),
-        supported=score >= SUPPORTED,
+        supported=supported,
     )
 
 

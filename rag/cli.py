@@ -99,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_timeline)
 
     p = sub.add_parser("eval", help="score retrieval and answers; compare runs before a swap")
-    eval_sub = p.add_subparsers(dest="eval_command", metavar="run|compare|build", required=True)
+    eval_sub = p.add_subparsers(
+        dest="eval_command", metavar="run|compare|build|facqa|calibrate", required=True
+    )
     e = eval_sub.add_parser("run", help="score the configured (or given) models on an eval set")
     e.add_argument("--set", dest="eval_set", help="eval set (JSON Lines; default: the seed set)")
     e.add_argument("--embedder")
@@ -119,6 +121,22 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--llm", help="the model that writes the questions")
     e.add_argument("--out", default="eval/candidates.jsonl", help="where to write the set")
     e.set_defaults(run=_eval_build)
+    e = eval_sub.add_parser("calibrate", help="fit the abstention floors on eval sets, write them")
+    e.add_argument(
+        "--on",
+        nargs=2,
+        action="append",
+        metavar=("CORPUS", "SET"),
+        help="articles and an eval set with answerable and unanswerable questions (repeatable)",
+    )
+    e.add_argument("--embedder")
+    e.add_argument("--out", help="also write the calibration here (default: the index folder)")
+    e.set_defaults(run=_eval_calibrate)
+    e = eval_sub.add_parser("facqa", help="turn IndoNLU FacQA into articles and eval sets")
+    e.add_argument("source", help="folder with passages.jsonl and questions-dev.jsonl")
+    e.add_argument("--out", default="eval/facqa", help="where to write (default eval/facqa)")
+    e.add_argument("--questions", type=int, default=0, help="keep N questions (default all)")
+    e.set_defaults(run=_eval_facqa)
 
     for name, port, text in (
         ("serve", 7860, "the web chat, with the HTTP API under /v1 (indexes the seeds if empty)"),
@@ -305,8 +323,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _stream_then_replace(events: Iterator[str | rag.Answer], out: Any) -> rag.Answer:
-    """Show the answer as it streams, then put the checked answer in its place.
+def _stream_then_replace(events: Iterator[str | rag.Sources | rag.Answer], out: Any) -> rag.Answer:
+    """Show the passages being read, the answer as it streams, then the checked answer in its
+    place.
 
     On a terminal the streamed draft is redrawn in place, so the answer appears once (checking
     may drop a citation or decline an answer with an invented number). Elsewhere (a pipe, a
@@ -321,6 +340,8 @@ def _stream_then_replace(events: Iterator[str | rag.Answer], out: Any) -> rag.An
             if isinstance(item, str):
                 draft += item
                 live.update(Text(draft), refresh=True)
+            elif isinstance(item, rag.Sources):
+                print_reading(item, out)
             else:
                 answer = item
         if answer is None:  # the engine always ends a stream with its Answer
@@ -354,6 +375,14 @@ def _timeline(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def print_reading(sources: rag.Sources, out: Any) -> None:
+    """The passages the answer will use, each with its sentence closest to the question."""
+    out.print("[dim]reading:[/dim]")
+    for c in sources.citations:
+        out.print(f"[dim]  [{c.n}] {c.passage.source}:[/dim] ", end="")
+        out.print(c.quote, style="dim", markup=False)
+
+
 def print_sources(answer: rag.Answer, out: Any) -> None:
     """The answer's sources, each with its supporting sentence highlighted."""
     for c in answer.citations:
@@ -382,17 +411,7 @@ def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
 
     items = evaluate.load_items(args.eval_set or bundled.eval_set())
     slug = _slug(settings.embedder)
-    corpus = args.corpus or str(bundled.seeds())
-    # One index per embedder and corpus: --prune keeps articles from other origins, so a
-    # shared index would mix an earlier corpus into this run.
-    corpus_key = hashlib.sha256(origin_of(corpus).encode()).hexdigest()[:8]
-    index = settings.index_path / "eval" / f"{slug}-{corpus_key}"
-    engine = rag.RAG(settings.replace(index_dir=str(index)))
-    bar, update = _progress("indexing")
-    with bar:
-        report = engine.ingest([corpus], prune=True, progress=update)
-    if report.failed:
-        print(f"kabar: warning: {len(report.failed)} corpus files failed", file=sys.stderr)
+    engine = _eval_engine(settings, args.corpus or str(bundled.seeds()))
     bar, update = _progress("evaluating")
     with bar:
         result = evaluate.run(engine, items, answers=not args.retrieval_only, progress=update)
@@ -486,6 +505,52 @@ def _eval_compare(args: argparse.Namespace, settings: Settings) -> int:
         evaluate.chart(new, Path(args.chart), base=base)
         print(f"wrote {args.chart}")
     return 0 if passed else 1
+
+
+def _eval_engine(settings: Settings, corpus: str) -> rag.RAG:
+    """A RAG over ``corpus`` with an index of its own per embedder and corpus: ``--prune`` keeps
+    articles from other origins, so a shared index would mix an earlier corpus into this run."""
+    corpus_key = hashlib.sha256(origin_of(corpus).encode()).hexdigest()[:8]
+    index = settings.index_path / "eval" / f"{_slug(settings.embedder)}-{corpus_key}"
+    engine = rag.RAG(settings.replace(index_dir=str(index)))
+    bar, update = _progress(f"indexing {corpus}")
+    with bar:
+        report = engine.ingest([corpus], prune=True, progress=update)
+    if report.failed:
+        print(f"kabar: warning: {len(report.failed)} corpus files failed", file=sys.stderr)
+    return engine
+
+
+def _eval_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.calibration import FILE, load
+    from rag.evaluate import calibrate, load_items
+
+    pairs = args.on or [[str(bundled.seeds()), str(bundled.eval_set())]]
+    points: list[calibrate.Point] = []
+    for corpus, eval_set in pairs:
+        items = load_items(eval_set)
+        engine = _eval_engine(settings, corpus)
+        bar, update = _progress(f"measuring {Path(eval_set).name}")
+        with bar:
+            points += calibrate.measure(engine, items, update)
+    engine = rag.RAG(settings)
+    where = " + ".join(Path(s).name for _, s in pairs)
+    fitted = calibrate.fit(load(settings.index_path, engine.embedder.name), points, where)
+    targets = [settings.index_path / FILE, *([Path(args.out)] if args.out else [])]
+    for target in targets:
+        fitted.save(target)
+    for name, how in fitted.measured.items():
+        print(f"{name}: {how}")
+    print("wrote " + ", ".join(str(t) for t in targets))
+    return 0
+
+
+def _eval_facqa(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.evaluate import facqa
+
+    paths = facqa.convert(Path(args.source), Path(args.out), bundled.eval_set(), args.questions)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
 
 
 def _eval_build(args: argparse.Namespace, settings: Settings) -> int:

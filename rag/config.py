@@ -34,10 +34,8 @@ class Settings:
     """Upper bound on a chunk's length in characters (sentences are never cut unless longer)."""
     top_k: int = 5
     """Passages given to the model for an answer (and shown by search unless -k is given)."""
-    min_similarity: float = 0.79
-    """Cosine similarity of the best passage under which kabar abstains without asking the model
-    (questions in the articles' own language need 0.03 more: see ``rag.answer``)."""
-    max_tokens: int = 320
+    max_tokens: int = 160
+    """Cap on the answer's length in tokens: one to three cited sentences need under 100."""
     temperature: float = 0.0
     llm_timeout: float = 120.0
     llm_retries: int = 1

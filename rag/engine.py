@@ -12,7 +12,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from rag.answer import Answer, Answerer
+from rag.answer import Answer, Answerer, Sources
+from rag.calibration import Calibration, load
 from rag.clean import Document
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
@@ -71,6 +72,11 @@ class RAG:
     @functools.cached_property
     def store(self) -> Store:
         return Store(self.settings, self.embedder.name, self.embedder.dim)
+
+    @functools.cached_property
+    def calibration(self) -> Calibration:
+        """The thresholds for this index's embedder (see ``rag.calibration``)."""
+        return load(self.settings.index_path, self.embedder.name)
 
     @functools.cached_property
     def _lexical(self) -> LexicalIndex:
@@ -214,8 +220,9 @@ class RAG:
         llm: str | None = None,
         k: int | None = None,
         filters: Filters | None = None,
-    ) -> Iterator[str | Answer]:
-        """Like ``ask``, but yields text deltas as they are generated, then the final Answer."""
+    ) -> Iterator[str | Sources | Answer]:
+        """Like ``ask``, but yields the Sources the answer will use (before the model starts),
+        then text deltas as they are generated, then the final Answer."""
         question, turns = self._check_question(question), _check_history(history)
         if is_summary(question) and not turns:
             return self._summarise(question, filters or Filters())
@@ -269,7 +276,7 @@ class RAG:
 
     @property
     def _answerer(self) -> Answerer:
-        return Answerer(self.settings, self._retriever, self.embedder)
+        return Answerer(self.settings, self._retriever, self.embedder, self.calibration)
 
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article with its metadata, sorted by date then source."""

@@ -12,17 +12,13 @@ from typing import Protocol
 import numpy as np
 
 from rag import llm
+from rag.calibration import Calibration
 from rag.citations import markers_inside
 from rag.config import Settings
 from rag.evidence import Evidence
 from rag.prompts import ABSTAIN_MARK, answer_messages
 
 EXTRACTIVE = "extractive"
-# Best sentence-to-question cosine for the extractive answerer to answer, by question language
-# (English questions score lower against Indonesian text). On the seed set these keep every
-# answerable question and turn away half of the unanswerable ones that pass the retrieval gate.
-# Questions in other languages (unmeasured) take the English, cross-language value.
-EXTRACTIVE_MIN = {"en": 0.80, "id": 0.86}
 EXTRACTIVE_TIE = 0.01  # a second passage's sentence this close to the best is quoted too
 
 
@@ -62,13 +58,17 @@ class ExtractiveGenerator:
 
     name = EXTRACTIVE
 
+    def __init__(self, calibration: Calibration) -> None:
+        self.calibration = calibration
+
     def answer(self, question: str, evidence: Evidence, language: str) -> Iterator[str]:
         order = [int(i) for i in np.argsort(-evidence.scores)]
-        if not order or evidence.scores[order[0]] < EXTRACTIVE_MIN.get(
-            language, EXTRACTIVE_MIN["en"]
-        ):
+        if not order:
             return iter([ABSTAIN_MARK])
         first = order[0]
+        same = evidence.hits[evidence.spans[first][0] - 1].language == language
+        if evidence.scores[first] < self.calibration.extractive_floor(same):
+            return iter([ABSTAIN_MARK])
         picked = [first]
         passage = evidence.spans[first][0]
         other = next((i for i in order[1:] if evidence.spans[i][0] != passage), None)
@@ -81,14 +81,14 @@ class ExtractiveGenerator:
         return None
 
 
-def get_generator(name: str, settings: Settings) -> Generator:
+def get_generator(name: str, settings: Settings, calibration: Calibration) -> Generator:
     """The backend for ``name``: ``extractive`` or a litellm model string."""
     if name == EXTRACTIVE:
-        return ExtractiveGenerator()
+        return ExtractiveGenerator(calibration)
     return LLMGenerator(name, settings)
 
 
-def generators(model: str, settings: Settings) -> list[Generator]:
+def generators(model: str, settings: Settings, calibration: Calibration) -> list[Generator]:
     """The model, then the configured fallback (another model, or ``extractive``)."""
     names = dict.fromkeys(m for m in (model, settings.fallback_llm) if m)
-    return [get_generator(name, settings) for name in names]
+    return [get_generator(name, settings, calibration) for name in names]

@@ -48,32 +48,52 @@ def prompt(name: str, settings: Settings | None = None, **values: str) -> str:
 
 def not_in_sources(language: str, settings: Settings | None = None) -> str:
     """The abstention text in the question's language; in English when kabar has none in it."""
-    folder = Path(settings.prompts_dir) if settings and settings.prompts_dir else bundled.prompts()
     name = f"not_in_sources.{language}.md"
-    return prompt(name if (folder / name).is_file() else f"not_in_sources.{DEFAULT}.md", settings)
+    return prompt(name if _exists(name, settings) else f"not_in_sources.{DEFAULT}.md", settings)
+
+
+def _language_rule(language: str, settings: Settings) -> str:
+    """How to write the answer: ``language.<code>.md`` where kabar has one (English: translate
+    Indonesian words, keep names), else ``language.md`` naming the language."""
+    name = f"language.{language}.md"
+    if _exists(name, settings):
+        return prompt(name, settings)
+    return prompt("language.md", settings, language=language_name(language))
+
+
+def _exists(name: str, settings: Settings | None) -> bool:
+    folder = Path(settings.prompts_dir) if settings and settings.prompts_dir else bundled.prompts()
+    return (folder / name).is_file()
 
 
 def answer_messages(
     question: str, evidence: Evidence, language: str, settings: Settings
 ) -> list[dict[str, str]]:
-    """System and user messages: rules, then the passages fenced as data, then the question."""
+    """System and user messages: the rules (a stable prefix the local engine keeps cached), then
+    the passages' excerpts fenced as data, grouped by article in article order (a lead that says
+    "inspected a missile system" is followed by its own article's details), the question, and
+    the answer language."""
+    articles: dict[str, list[int]] = {}
+    for n, hit in enumerate(evidence.hits, 1):
+        articles.setdefault(hit.source, []).append(n)
     passages = "\n".join(
         prompt(
             "passage.md",
             settings,
-            n=str(n),
-            title=_attribute(hit.title),
-            date=hit.date or "unknown",
-            text=_fence(hit.text),
+            date=evidence.hits[numbers[0] - 1].date or "unknown",
+            text="\n".join(
+                f"[{n}] {_fence(evidence.excerpt(n))}"
+                for n in sorted(numbers, key=lambda n: evidence.hits[n - 1].start)
+            ),
         )
-        for n, hit in enumerate(evidence.hits, 1)
+        for numbers in articles.values()
     )
     user = prompt(
         "answer.md",
         settings,
         passages=passages,
         question=question,
-        language=language_name(language),
+        language=_language_rule(language, settings),
         today=reference_date(settings.as_of).isoformat(),
     )
     return [
@@ -84,8 +104,6 @@ def answer_messages(
 
 def _fence(text: str) -> str:
     """Passage text can neither close its own fence nor open a new one."""
-    return re.sub(r"</?\s*(passages?|system|instructions?)\b[^>]*>", "", text, flags=re.IGNORECASE)
-
-
-def _attribute(text: str) -> str:
-    return text.replace('"', "'").replace("<", "(").replace(">", ")")
+    return re.sub(
+        r"</?\s*(articles?|passages?|system|instructions?)\b[^>]*>", "", text, flags=re.IGNORECASE
+    )

@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from rag.answer import Answer
+from rag.answer import Answer, Sources
 from rag.engine import RAG
 from rag.errors import InputError, KabarError, LLMError
 from rag.llm import redact
@@ -250,8 +250,10 @@ def _completion(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _sse(first: str | Answer, events: Iterator[str | Answer]) -> Iterator[str]:
-    """OpenAI-style server-sent events; the last chunk carries the checked answer and citations."""
+def _sse(first: str | Sources | Answer, events: Iterator[str | Sources | Answer]) -> Iterator[str]:
+    """OpenAI-style server-sent events. Before the text, a chunk with an empty delta carries
+    ``sources`` (the passages being read, each with its sentence closest to the question); the
+    last chunk carries the checked answer and its citations."""
     chunk_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
 
     def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -270,6 +272,8 @@ def _sse(first: str | Answer, events: Iterator[str | Answer]) -> Iterator[str]:
         for item in _chain(first, events):
             if isinstance(item, str):
                 yield event({"content": item})
+            elif isinstance(item, Sources):
+                yield event({}, sources=[c.to_dict() for c in item.citations])
             else:
                 citations = [c.to_dict() for c in item.citations]
                 yield event(
@@ -285,6 +289,8 @@ def _sse(first: str | Answer, events: Iterator[str | Answer]) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def _chain(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:
+def _chain(
+    first: str | Sources | Answer, rest: Iterator[str | Sources | Answer]
+) -> Iterator[str | Sources | Answer]:
     yield first
     yield from rest

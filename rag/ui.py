@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer import Answer
+from rag.answer import Answer, Sources
 from rag.citations import Citation
 from rag.engine import RAG
 from rag.errors import KabarError
@@ -55,10 +55,15 @@ def theme() -> gr.themes.Base:
     )
 
 
-def sources_html(answer: Answer | None) -> str:
-    """The sources panel for an answer (escaped HTML)."""
+def sources_html(answer: Answer | Sources | None) -> str:
+    """The sources panel: the passages being read (``Sources``), or the answer's citations."""
     if answer is None:
         return '<div class="kabar-sources"><p>Sources of the answer appear here.</p></div>'
+    if isinstance(answer, Sources):
+        return (
+            '<div class="kabar-sources"><p class="kabar-meta">Reading these passages; the answer '
+            "follows.</p>" + "".join(_source(c, reading=True) for c in answer.citations) + "</div>"
+        )
     if answer.abstained or not answer.citations:
         return (
             '<div class="kabar-sources"><p class="kabar-abstain">Not in the sources: no '
@@ -67,7 +72,7 @@ def sources_html(answer: Answer | None) -> str:
     return '<div class="kabar-sources">' + "".join(_source(c) for c in answer.citations) + "</div>"
 
 
-def _source(c: Citation, anchor: str = "kabar-source") -> str:
+def _source(c: Citation, anchor: str = "kabar-source", reading: bool = False) -> str:
     hit = c.passage
     before, found, after = hit.text.partition(c.quote)
     passage = (
@@ -80,7 +85,9 @@ def _source(c: Citation, anchor: str = "kabar-source") -> str:
     if hit.also_in:
         names = ", ".join(html.escape(f"{s.outlet or s.source} ({s.source})") for s in hit.also_in)
         also = f'<div class="kabar-meta">Also reported by: {names}</div>'
-    unchecked = "" if c.supported else ' <span class="kabar-meta">(support not confirmed)</span>'
+    unchecked = (
+        "" if c.supported or reading else ' <span class="kabar-meta">(support not confirmed)</span>'
+    )
     title = html.escape(hit.title)
     if hit.url.startswith(("https://", "http://")):  # never a javascript: or data: link
         title = f'<a href="{html.escape(hit.url)}" target="_blank" rel="noopener">{title}</a>'
@@ -173,14 +180,17 @@ def build(engine: RAG) -> gr.Blocks:
             {"role": "assistant", "content": ""},
         ]
         yield shown, sources_html(None), ""
-        partial = ""
+        partial, panel = "", sources_html(None)
         try:
             filters = filters_of(outlets, files, date_from, date_to, language)
             for item in engine.stream(message, history=turns, llm=model, k=int(k), filters=filters):
-                if isinstance(item, str):
+                if isinstance(item, Sources):
+                    panel = sources_html(item)
+                    yield shown, panel, ""
+                elif isinstance(item, str):
                     partial += item
                     shown[-1] = {"role": "assistant", "content": html.escape(partial)}
-                    yield shown, sources_html(None), ""
+                    yield shown, panel, ""
                 else:
                     shown[-1] = {"role": "assistant", "content": chat_markdown(item)}
                     yield shown, sources_html(item), ""

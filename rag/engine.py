@@ -228,7 +228,7 @@ class RAG:
             return self._summarise(question, filters or Filters())
         return self._answerer.stream(question, turns, llm, self._check_k(k), filters or Filters())
 
-    def _summarise(self, question: str, filters: Filters) -> Iterator[str | Answer]:
+    def _summarise(self, question: str, filters: Filters) -> Iterator[str | Sources | Answer]:
         """A summary answer: one cited line per dated event of the question's timeline.
 
         No model writes it: the lines quote the articles, so it is as fast and as grounded as
@@ -244,9 +244,10 @@ class RAG:
                 question, text, (), True, TIMELINE_MODEL, question, abstain_reason="retrieval"
             )
             return
+        citations = events.citations
+        yield Sources(question, citations)
         text = "\n".join(events.lines())
         yield text
-        citations = events.citations
         yield Answer(
             question,
             text,

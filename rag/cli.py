@@ -262,14 +262,14 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     else:
         from rich.markup import escape
 
-        out = _console()
+        out, problems = _console(), _console(stderr=True)  # what went wrong goes to stderr
         for style, label, entries in (
             ("red", "failed", report.failed),
             ("yellow", "skipped", report.skipped),
             ("yellow", "note", report.warnings),
         ):
             for name, reason in entries.items():
-                out.print(f"[{style}]{label}[/{style}]  {escape(name)}: {escape(reason)}")
+                problems.print(f"[{style}]{label}[/{style}]  {escape(name)}: {escape(reason)}")
         for label, names in (
             ("added", report.added),
             ("updated", report.updated),

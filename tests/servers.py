@@ -3,6 +3,7 @@ news site (pages, feeds, bad answers) in a thread, all on free localhost ports."
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
@@ -102,6 +104,62 @@ def kabar_server(command: str, index: Path, log: Path, **env: str) -> Iterator[s
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+class _OpenAI(BaseHTTPRequestHandler):
+    """Enough of the OpenAI chat completions API for litellm: plain and streamed replies."""
+
+    reply: Callable[[str], str]
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        text = self.reply(body["messages"][-1]["content"])
+        base = {"id": "readme", "created": 0, "model": body["model"]}
+        if body.get("stream"):
+            chunks = [
+                {"index": 0, "delta": {"role": "assistant", "content": text}},
+                {"index": 0, "delta": {}, "finish_reason": "stop"},
+            ]
+            events = [{**base, "object": "chat.completion.chunk", "choices": [c]} for c in chunks]
+            payload = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            self._send(payload.encode(), "text/event-stream")
+            return
+        reply = {
+            **base,
+            "object": "chat.completion",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+        self._send(json.dumps(reply).encode(), "application/json")
+
+    def _send(self, data: bytes, kind: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def openai_server(reply: Callable[[str], str]) -> Iterator[str]:
+    """A real OpenAI-compatible server whose model answers ``reply(last message)``; yields its
+    base URL (for ``OPENAI_API_BASE`` with a model named ``openai/<anything>``)."""
+    handler = type("Handler", (_OpenAI,), {"reply": staticmethod(reply)})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v1"
+    finally:
+        server.shutdown()
 
 
 WEB_PAGES = Path(__file__).resolve().parent / "data" / "web"

@@ -104,7 +104,22 @@ def test_errors_are_one_readable_line_and_a_nonzero_exit(index: Path, tmp_path: 
     assert mismatch.returncode == 1 and "kabar reindex" in mismatch.stderr
     assert "Traceback" not in result.stderr + mismatch.stderr
     bad = kabar(tmp_path / "other", "ingest", str(tmp_path / "nowhere"))
-    assert bad.returncode == 1 and "no such file or folder" in bad.stdout
+    assert bad.returncode == 1
+    assert bad.stderr.startswith(f"failed  {tmp_path / 'nowhere'}: ")
+    assert "no such file or folder" in bad.stderr and bad.stdout.startswith("0 added")
+
+
+def test_a_folder_of_unsupported_files_lists_them_and_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "report.pdf").write_bytes(b"%PDF-1.7")
+    (folder / "notes.docx").write_bytes(b"PK")
+    result = kabar(tmp_path / "index", "ingest", str(folder))
+    assert result.returncode == 1
+    skipped = sorted(line.split(":")[0] for line in result.stderr.splitlines())
+    assert skipped == [f"skipped  {folder / 'notes.docx'}", f"skipped  {folder / 'report.pdf'}"]
+    assert "kabar reads .txt, .md" in result.stderr
+    assert "0 added" in result.stdout and "2 skipped" in result.stdout
 
 
 def test_ingest_lists_skipped_and_failed_items_and_exits_by_what_was_read(tmp_path: Path) -> None:

@@ -1,0 +1,109 @@
+"""The same question with the same settings gets the same treatment everywhere: the CLI, the
+Python API, the HTTP API and the web chat.
+
+"Siapa yang memimpin delegasi China?" used to be declined in the chat but answered by
+``kabar ask``: the model's draft cited nothing, so checking declined it; the chat showed the
+decline, while the CLI printed the streamed draft and then, unlabelled, the decline below it.
+The model here is a real local OpenAI-compatible server with a canned draft (the test is
+about the code around the model): one draft checking keeps, one it declines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from servers import openai_server
+
+from rag import RAG, Answer
+from rag.server import create_app
+
+QUESTION = "Siapa yang memimpin delegasi China?"
+DRAFTS = {
+    "uncited": "Delegasi China dipimpin oleh Li Hongzhong.",  # checking declines it
+    "cited": "Delegasi China dipimpin oleh Li Hongzhong [1].",  # checking keeps it
+}
+
+
+@pytest.fixture(scope="module", params=sorted(DRAFTS))
+def model(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
+    """A canned model; yields which draft it writes and the environment that selects it."""
+    draft = DRAFTS[request.param]
+    with openai_server(lambda prompt: draft) as base_url:
+        env = {"KABAR_LLM": "openai/canned", "OPENAI_API_BASE": base_url, "OPENAI_API_KEY": "x"}
+        yield request.param, env
+
+
+@pytest.fixture(scope="module")
+def engine(
+    model: tuple[str, dict[str, str]], seeded: RAG
+) -> Iterator[tuple[str, RAG, dict[str, str]]]:
+    kind, env = model
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield kind, RAG(seeded.settings.replace(llm=env["KABAR_LLM"])), env
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def cli(engine: RAG, env: dict[str, str]) -> str:
+    environment = {**os.environ, **env, "KABAR_INDEX_DIR": engine.settings.index_dir}
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", QUESTION],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def chat(engine: RAG) -> list[Any]:
+    """The final (chat history, sources panel, textbox) of one chat turn, as the page gets it."""
+    from rag import ui
+
+    app = ui.build(engine)
+    respond = next(f.fn for f in app.fns.values() if f.api_name == "ask")
+    model = engine.settings.llm
+    return list(respond(QUESTION, [], engine.settings.top_k, model))[-1]
+
+
+def test_cli_python_api_and_chat_treat_a_question_alike(
+    engine: tuple[str, RAG, dict[str, str]],
+) -> None:
+    kind, rag, env = engine
+    answer: Answer = rag.ask(QUESTION)
+    assert answer.abstained is (kind == "uncited")
+    assert ("Li Hongzhong" in answer.text) is (kind == "cited")
+
+    printed = cli(rag, env)
+    assert printed.splitlines()[0] == answer.text  # shown once, the checked version
+    assert printed.count(answer.text) == 1
+    if answer.abstained:
+        assert DRAFTS["uncited"] not in printed  # the declined draft is not shown
+
+    with TestClient(create_app(rag)) as client:
+        body = {"messages": [{"role": "user", "content": QUESTION}]}
+        reply = client.post("/v1/chat/completions", json=body).json()
+        assert reply["choices"][0]["message"]["content"] == answer.text
+        assert reply["abstained"] is answer.abstained
+        streamed = client.post("/v1/chat/completions", json={**body, "stream": True}).text
+        last = json.loads(streamed.split("data: ")[-2])
+        assert last["answer"] == answer.text and last["abstained"] is answer.abstained
+
+    from rag import ui
+
+    history, sources, _ = chat(rag)
+    assert history[-1]["content"] == ui.chat_markdown(answer)
+    assert ("Not in the sources" in sources) is answer.abstained

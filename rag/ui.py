@@ -10,12 +10,14 @@ from __future__ import annotations
 import html
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from rag import llm
 from rag.answer import Answer, Sources
 from rag.citations import Citation
 from rag.engine import RAG
@@ -180,6 +182,9 @@ def build(engine: RAG) -> gr.Blocks:
             {"role": "assistant", "content": ""},
         ]
         yield shown, sources_html(None), ""
+        for status in _preparing(model):
+            shown[-1] = {"role": "assistant", "content": f"_{status}_"}
+            yield shown, sources_html(None), ""
         partial, panel = "", sources_html(None)
         try:
             filters = filters_of(outlets, files, date_from, date_to, language)
@@ -245,13 +250,12 @@ def build(engine: RAG) -> gr.Blocks:
             with gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(height=480, label="Chat", sanitize_html=True)
+                    # no max_length: the box would cut a long question silently; the engine
+                    # refuses it with the same message the CLI prints
                     box = gr.Textbox(
-                        placeholder="Ask about the articles…",
-                        show_label=False,
-                        submit_btn=True,
-                        max_length=engine.settings.max_question_chars,
+                        placeholder="Ask about the articles…", show_label=False, submit_btn=True
                     )
-                    gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                    examples = gr.Examples(EXAMPLES, inputs=box, label="Examples")
                     with gr.Row():
                         k = gr.Slider(1, 10, value=engine.settings.top_k, step=1, label="Passages")
                         model = gr.Dropdown(models, value=models[0], label="Model")
@@ -293,6 +297,13 @@ def build(engine: RAG) -> gr.Blocks:
                 api_name="ask",
                 concurrency_limit=2,
             )
+            examples.load_input_event.then(  # a click on an example asks it
+                respond,
+                [box, chatbot, k, model, *filter_inputs],
+                [chatbot, sources, box],
+                api_name=False,
+                concurrency_limit=2,
+            )
             clear.click(lambda: ([], sources_html(None)), None, [chatbot, sources], api_name=False)
         with gr.Tab("Timeline"):
             gr.Markdown(
@@ -316,6 +327,8 @@ def build(engine: RAG) -> gr.Blocks:
                 headers=["date", "outlet", "title", "file", "chunks"],
                 interactive=False,
                 wrap=True,
+                # the title wraps; file and chunks stay on screen at 1400 px
+                column_widths=["11%", "14%", "45%", "22%", "8%"],
             )
             files = gr.File(
                 file_count="multiple",
@@ -335,6 +348,27 @@ def build(engine: RAG) -> gr.Blocks:
             app.load(article_rows, None, table, api_name=False)
         app.load(refresh_choices, None, [outlets, files_only], api_name=False)
     return app
+
+
+def _preparing(model: str) -> Iterator[str]:
+    """Status lines while the local model is assembled on its first use on this machine."""
+    if not llm.needs_assembly(model):
+        return
+    state = {"done": 0, "total": 1}
+
+    def assemble() -> None:
+        try:
+            name = model.removeprefix(llm.LOCAL_PREFIX)
+            llm.local_model_path(name, progress=lambda d, t, _: state.update(done=d, total=t))
+        except KabarError:
+            pass  # raised again, with its message, when the answer asks for the model
+
+    worker = threading.Thread(target=assemble, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        share = 100 * state["done"] // max(state["total"], 1)
+        yield f"Preparing the local model, once on this machine (1.1 GB): {share}%"
+        worker.join(1.0)
 
 
 def _report_lines(report: IngestReport) -> list[str]:

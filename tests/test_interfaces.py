@@ -107,3 +107,16 @@ def test_cli_python_api_and_chat_treat_a_question_alike(
     history, sources, _ = chat(rag)
     assert history[-1]["content"] == ui.chat_markdown(answer)
     assert ("Not in the sources" in sources) is answer.abstained
+
+
+def test_the_chat_says_when_a_question_is_too_long(seeded: RAG) -> None:
+    """The textbox used to cut a question at 2,000 characters without a word."""
+    from rag import ui
+
+    question = "Siapa yang memimpin delegasi China? " * 60  # 2,160 characters
+    app = ui.build(seeded)
+    respond = next(f.fn for f in app.fns.values() if f.api_name == "ask")
+    history, _, _ = list(respond(question, [], 5, "extractive"))[-1]
+    assert history[-1]["content"] == (
+        "⚠️ the question is 2160 characters long; the limit is 2000 (KABAR_MAX_QUESTION_CHARS)"
+    )

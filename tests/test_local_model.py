@@ -34,6 +34,23 @@ def test_parts_are_joined_once_and_verified(tmp_path: Path) -> None:
     assert llm.assemble(files, target, digest) == target
 
 
+def test_assembly_reports_its_progress_part_by_part(tmp_path: Path) -> None:
+    files, digest = parts(tmp_path)
+    heard: list[tuple[int, int, str]] = []
+    llm.assemble(files, tmp_path / "model.gguf", digest, lambda *step: heard.append(step))
+    assert heard == [(104, 164, "part00.bin"), (154, 164, "part01.bin"), (164, 164, "part02.bin")]
+
+
+def test_only_the_bundled_local_model_needs_assembling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KABAR_MODEL_DIR", str(tmp_path))  # a machine that never assembled it
+    assert llm.needs_assembly("local/qwen2.5-1.5b")
+    assert not llm.needs_assembly("extractive")
+    assert not llm.needs_assembly("openai/gpt-4o-mini")
+    assert not llm.needs_assembly("local/model.gguf")
+
+
 def test_corrupt_parts_are_refused_and_leave_nothing_behind(tmp_path: Path) -> None:
     files, digest = parts(tmp_path)
     files[1].write_bytes(b"x" * 50)

@@ -265,26 +265,31 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        from rich.markup import escape
-
-        out, problems = _console(), _console(stderr=True)  # what went wrong goes to stderr
-        for style, label, entries in (
-            ("red", "failed", report.failed),
-            ("yellow", "skipped", report.skipped),
-            ("yellow", "note", report.warnings),
-        ):
-            for name, reason in entries.items():
-                problems.print(f"[{style}]{label}[/{style}]  {escape(name)}: {escape(reason)}")
-        for label, names in (
-            ("added", report.added),
-            ("updated", report.updated),
-            ("removed", report.removed),
-        ):
-            for name in names:
-                out.print(f"[green]{label}[/green]  {escape(name)}")
-        out.print(report.summary())
+        _print_report(report)
     read = report.added or report.updated or report.unchanged or report.removed
     return 0 if read else 1
+
+
+def _print_report(report: rag.IngestReport) -> None:
+    """Each problem with its reason (on stderr), each change, then the summary."""
+    from rich.markup import escape
+
+    out, problems = _console(), _console(stderr=True)  # what went wrong goes to stderr
+    for style, label, entries in (
+        ("red", "failed", report.failed),
+        ("yellow", "skipped", report.skipped),
+        ("yellow", "note", report.warnings),
+    ):
+        for name, reason in entries.items():
+            problems.print(f"[{style}]{label}[/{style}]  {escape(name)}: {escape(reason)}")
+    for label, names in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("removed", report.removed),
+    ):
+        for name in names:
+            out.print(f"[green]{label}[/green]  {escape(name)}")
+    out.print(report.summary())
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
@@ -457,7 +462,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if engine.store.count() == 0 and args.with_ui:
         bar, update = _progress("indexing the bundled seeds")
         with bar:
-            print(engine.ingest([bundled.seeds()], progress=update).summary())
+            report = engine.ingest([bundled.seeds()], progress=update)
+        _print_report(report)
     threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()
     app = create_app(engine)
     if args.with_ui:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -281,26 +282,38 @@ def hybrid_search(
         return []
     pool = max(4 * k, 20)
     vector = embedder.query(query)
-    dense = _with_article_context(store.query(vector, min(pool, stored), filters.chroma_where()))
+    dense = rerank_by_article(store.query(vector, min(pool, stored), filters.chroma_where()))
     weight = lexical.vocabulary_coverage(query) ** 2
     lexical_hits = lexical.search(query, pool, filters.mask(lexical)) if weight > 0 else []
-    fused: dict[str, float] = {}
-    for rank, record in enumerate(dense):
-        fused[record.chunk_id] = 1.0 / (RRF_K + rank + 1)
-    for rank, (chunk_id, _) in enumerate(lexical_hits):
-        fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+    fused = reciprocal_rank_fusion(
+        [[r.chunk_id for r in dense], [chunk_id for chunk_id, _ in lexical_hits]], [1.0, weight]
+    )
     records = {r.chunk_id: r for r in dense}
     # Passages only BM25 found: read their stored vectors to give them a similarity too.
     records.update(store.get([cid for cid in fused if cid not in records], vector))
-    ranked = sorted((cid for cid in fused if cid in records), key=lambda c: -fused[c])
-    hits = _collapse([_hit(records[c], fused[c]) for c in ranked], RECENT_POOL * k if recent else k)
+    ranked = [_hit(records[c], score) for c, score in fused.items() if c in records]
+    hits = collapse_duplicates(ranked, RECENT_POOL * k if recent else k)
     if recent:
         hits = sorted(hits, key=lambda h: h.date, reverse=True)[:k]  # stable: by score within
     return hits
 
 
-def _with_article_context(records: list[Record]) -> list[Record]:
-    """Dense candidates re-ranked by own similarity plus their article's best similarity."""
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = RRF_K
+) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: each id scores the sum of ``weight / (k + rank)`` over
+    the rankings it appears in (rank 1 first). Returns the ids best first; ties keep the order
+    in which the ids first appear."""
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, 1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return dict(sorted(fused.items(), key=lambda pair: -pair[1]))
+
+
+def rerank_by_article(records: list[Record]) -> list[Record]:
+    """Dense candidates re-ranked by own similarity plus ``ARTICLE_WEIGHT`` times the best
+    similarity among their article's candidates."""
     best: dict[str, float] = {}
     for r in records:
         source = r.metadata.get("source", "")
@@ -332,8 +345,9 @@ def _hit(record: Record, score: float) -> Hit:
     )
 
 
-def _collapse(hits: list[Hit], k: int) -> list[Hit]:
-    """Merge near-identical passages from different articles into the best-ranked one."""
+def collapse_duplicates(hits: list[Hit], k: int) -> list[Hit]:
+    """The first ``k`` distinct passages; a near-identical passage from another article (one
+    wire story retold) is merged into the better-ranked one as an ``also_in`` source."""
     kept: list[tuple[Hit, set[tuple[str, ...]]]] = []
     for hit in hits:
         grams = trigrams(hit.text)

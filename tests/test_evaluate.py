@@ -132,6 +132,7 @@ def test_run_scores_a_set_and_writes_the_reports(seeded: RAG, tmp_path: Path) ->
     assert json.loads(paths[0].read_text())["metrics"] == m
 
 
+@pytest.mark.slow  # torch and MiniLM, two indexes and two eval runs
 def test_swapping_to_an_english_only_embedder_fails_the_gate(tmp_path: Path) -> None:
     """The README's worked example: all-MiniLM-L6-v2 loses the cross-lingual questions."""
     runs = []

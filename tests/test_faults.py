@@ -41,6 +41,7 @@ def expected_ids(folder: Path) -> set[str]:
     }
 
 
+@pytest.mark.slow  # embeds a 400-article corpus
 def test_an_ingest_killed_midway_leaves_an_index_that_opens_and_completes(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     make_corpus(corpus, 400)
@@ -126,6 +127,7 @@ def test_listening_beyond_localhost_needs_a_key(tmp_path: Path, command: str) ->
     assert process.returncode == 1 and "KABAR_API_KEY" in stderr and "--insecure" in stderr
 
 
+@pytest.mark.slow  # 2,000 files
 def test_a_folder_of_thousands_of_files_is_ingested(tmp_path: Path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()

@@ -210,7 +210,7 @@ def test_the_readme_has_the_blocks_this_test_knows_how_to_run() -> None:
     assert len(blocks()) >= 10
 
 
-@pytest.mark.timeout(1800)  # every README command in turn; about 5 minutes on an idle 2-core machine
+@pytest.mark.timeout(1800)  # every README command in turn: minutes on a busy machine
 def test_every_readme_block_runs_as_written(
     workdir: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,10 +2,11 @@
 Python API, the HTTP API and the web chat.
 
 "Siapa yang memimpin delegasi China?" used to be declined in the chat but answered by
-``kabar ask``: the model's draft cited nothing, so checking declined it; the chat showed the
-decline, while the CLI printed the streamed draft and then, unlabelled, the decline below it.
-The model here is a real local OpenAI-compatible server with a canned draft (the test is
-about the code around the model): one draft checking keeps, one it declines.
+``kabar ask``: checking changed the model's draft, the chat showed the checked version, while
+the CLI printed the streamed draft and then, unlabelled, the checked text below it. The model
+here is a real local OpenAI-compatible server with a canned draft (the test is about the code
+around the model): one draft checking declines, one it changes (an uncited claim is cited to
+the passage that supports it).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from fastapi.testclient import TestClient
 from servers import openai_server
 
 from rag import RAG, Answer
+from rag.prompts import ABSTAIN_MARK
 from rag.server import create_app
 
 QUESTION = "Siapa yang memimpin delegasi China?"
 DRAFTS = {
-    "uncited": "Delegasi China dipimpin oleh Li Hongzhong.",  # checking declines it
-    "cited": "Delegasi China dipimpin oleh Li Hongzhong [1].",  # checking keeps it
+    "declined": ABSTAIN_MARK,  # the model says the passages do not answer
+    "changed": "Delegasi China dipimpin oleh Li Hongzhong.",  # checking adds its citation
 }
 
 
@@ -69,6 +71,11 @@ def cli(engine: RAG, env: dict[str, str]) -> str:
     return done.stdout
 
 
+def answer_lines(printed: str) -> list[str]:
+    """What ``kabar ask`` printed after its "reading:" list of the passages it reads."""
+    return [line for line in printed.splitlines() if not line.startswith(("reading:", "  ["))]
+
+
 def chat(engine: RAG) -> list[Any]:
     """The final (chat history, sources panel, textbox) of one chat turn, as the page gets it."""
     from rag import ui
@@ -84,14 +91,14 @@ def test_cli_python_api_and_chat_treat_a_question_alike(
 ) -> None:
     kind, rag, env = engine
     answer: Answer = rag.ask(QUESTION)
-    assert answer.abstained is (kind == "uncited")
-    assert ("Li Hongzhong" in answer.text) is (kind == "cited")
+    assert answer.abstained is (kind == "declined")
+    assert answer.text != DRAFTS[kind]  # checking changed the draft either way
+    assert ("Li Hongzhong" in answer.text) is (kind == "changed")
 
     printed = cli(rag, env)
-    assert printed.splitlines()[0] == answer.text  # shown once, the checked version
+    assert answer_lines(printed)[0] == answer.text  # shown once, the checked version
     assert printed.count(answer.text) == 1
-    if answer.abstained:
-        assert DRAFTS["uncited"] not in printed  # the declined draft is not shown
+    assert DRAFTS[kind] not in answer_lines(printed)  # the draft is not left on screen
 
     with TestClient(create_app(rag)) as client:
         body = {"messages": [{"role": "user", "content": QUESTION}]}

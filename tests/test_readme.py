@@ -10,7 +10,10 @@ How each kind of block is handled (in document order, in one scratch folder hold
   ``make`` targets are checked with ``make -n`` (``make test`` would run this very suite).
   Long-running commands (``kabar serve``, ``kabar api``, ``chroma run``) start in the
   background on a free port, must answer, and stop at the end of their block; the ports and
-  ``/srv`` paths the README shows are replaced by free ports and scratch folders.
+  ``/srv`` paths the README shows are replaced by free ports and scratch folders. ``kabar eval
+  run`` lines score retrieval only (``--retrieval-only``): answering and checking all 68
+  questions three times takes most of an hour on a busy 2-core machine, and
+  ``tests/test_evaluate.py`` runs the answer side of ``eval run`` already.
 - ``python`` blocks run with ``exec`` in one shared namespace (a later block may use a name an
   earlier one made), with the same port replacement.
 - Untagged blocks show output (a transcript, a folder tree): only their ``$ `` lines run.
@@ -139,12 +142,19 @@ class Session:
             self._start(re.sub(r"\[([^\]]*)\]", r"\1", line))  # optional parts included
         elif SYNOPSIS.search(line):
             self._synopsis(line)
+        elif line.startswith("kabar eval run"):
+            self._bash(f"{line} --retrieval-only")  # answers: see the module docstring
         else:
             self._bash(line)
 
     def _bash(self, line: str) -> str:
         done = subprocess.run(
-            ["bash", "-c", line], cwd=self.work, env=self.env, capture_output=True, text=True
+            ["bash", "-c", line],
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,  # a hung command fails with its name instead of stalling the suite
         )
         # the README's compare example is the swap the gate refuses: it exits 1, as documented
         expected = (0, 1) if line.startswith("kabar eval compare") else (0,)

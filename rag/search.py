@@ -116,7 +116,7 @@ class Filters:
 
     ``sources`` are file names, ``outlets`` outlet names as ``kabar articles`` lists them or
     their first word in any case ("tempo" for TEMPO.CO), dates are ISO (YYYY-MM-DD, inclusive)
-    and ``language`` is ``en`` or ``id``. Lists are accepted and stored as tuples.
+    and ``language`` an ISO 639-1 code. Lists are accepted and stored as tuples.
     """
 
     sources: tuple[str, ...] = ()

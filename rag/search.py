@@ -223,8 +223,8 @@ class Retriever:
     """Hybrid search over one store and its BM25 index, with filters and time in the question.
 
     A period the question names ("last week", "Juli 2023") becomes a date filter, which keeps
-    undated articles, unless the caller gave dates; "latest"/"terbaru" prefers recent articles. Both are read relative to
-    ``reference`` (``Settings.as_of``, else today).
+    undated articles, unless the caller gave dates; "latest"/"terbaru" prefers recent articles.
+    Both are read relative to ``reference`` (``Settings.as_of``, else today).
     """
 
     def __init__(

@@ -247,12 +247,14 @@ def test_provider_errors_end_in_a_clear_message(
 
 
 def test_a_slow_provider_times_out_instead_of_hanging(seeded: RAG, provider) -> None:
-    provider.status, provider.delay = 200, 5.0
+    provider.status, provider.delay = 200, 60.0
     engine = RAG(seeded.settings.replace(llm_timeout=1.0, llm_retries=0))
     started = time.monotonic()
     with pytest.raises(LLMError, match="did not answer in time|Timeout"):
         engine.ask("Who led the Chinese delegation?", llm=MODEL)
-    assert time.monotonic() - started < 5
+    # the error came back before the provider would have answered (a loose bound on purpose:
+    # retrieval alone takes seconds on a loaded 2-core machine)
+    assert time.monotonic() - started < provider.delay
 
 
 def test_refused_connection_falls_back_to_the_configured_model(

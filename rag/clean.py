@@ -65,6 +65,8 @@ _DATE_MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
 _DATE_NUMERIC = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 _META_KEYS = ("title", "date", "url", "outlet", "author", "language")
 _TITLE_MAX = 200
+_HEADLINE_MIN_WORDS = 4  # fewer words: a tag, section name or breadcrumb, not a headline
+_DERIVED_TITLE_MAX = 120  # a title taken from the first sentence is cut to this many characters
 # A sentence end may be followed by closing quotes or brackets and by a reporter's or wire
 # agency's code in brackets, as Kompas ends paragraphs: "... bertambah kritis. (RYO / DOE)".
 _SENTENCE_END = re.compile(r"([.!?…:;][\"'”’»)\]]*|[\"”»])(\s*\([^()]{1,40}\))?$")
@@ -256,7 +258,7 @@ def _headline(text: str, lines: list[tuple[int, int]]) -> tuple[int, int] | None
         line = text[start:end]
         following = text[lines[i + 1][0] : lines[i + 1][1]] if i + 1 < len(lines) else ""
         glued = following and line.endswith(following) and line != following
-        if _boilerplate_reason(line) or len(line.split()) < 4 or glued:
+        if _boilerplate_reason(line) or len(line.split()) < _HEADLINE_MIN_WORDS or glued:
             continue  # site furniture, a tag or section name, a breadcrumb
         is_headline = (
             len(line) <= _TITLE_MAX
@@ -289,9 +291,9 @@ def _fingerprint(line: str) -> str:
 
 def _title_from(first_paragraph: str) -> str:
     sentence = re.split(r"(?<=[.!?])\s", _DATELINE.sub("", first_paragraph), maxsplit=1)[0]
-    if len(sentence) <= 120:
+    if len(sentence) <= _DERIVED_TITLE_MAX:
         return sentence.strip()
-    cut = sentence[:120].rsplit(" ", 1)[0]
+    cut = sentence[:_DERIVED_TITLE_MAX].rsplit(" ", 1)[0]
     return cut.rstrip(",;:") + "…"
 
 

@@ -12,8 +12,9 @@ import pytest
 from conftest import KINZHAL
 
 from rag import RAG, Answer, InputError, KabarError, LLMError, Sources
-from rag.citations import parse_citations
+from rag.citations import parse_citations, strip_markers
 from rag.grounding import ungrounded_numbers
+from rag.language import detect_language
 from rag.llm import litellm_module
 
 MODEL = "openai/gpt-4o-mini"
@@ -277,6 +278,19 @@ def test_local_model_answers_a_seed_question_with_citations(seeded: RAG) -> None
     assert not answer.abstained, answer.text
     assert "Shaposhnikov" in answer.text
     assert any(c.passage.source == KINZHAL for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_local_model_names_what_kim_inspected_in_english_cited_to_the_kinzhal_passage(
+    seeded: RAG,
+) -> None:
+    """The README's example: the default offline model, the seed index, no network."""
+    answer = seeded.ask("What did Kim inspect in Vladivostok?", llm="local/qwen2.5-1.5b")
+    assert not answer.abstained, answer.text
+    assert [f in answer.text for f in ("Kinzhal", "MiG-31", "Shaposhnikov")] == [True] * 3
+    assert detect_language(strip_markers(answer.text)) == "en"
+    kinzhal = [c for c in answer.citations if "Kinzhal" in c.passage.text]
+    assert kinzhal and kinzhal[0].passage.source == KINZHAL
 
 
 def test_a_number_no_passage_contains_is_treated_as_invented(seeded: RAG) -> None:

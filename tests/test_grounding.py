@@ -1,0 +1,71 @@
+"""Grounding helpers and the FacQA converter, on hand-built inputs with exact expectations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import ROOT
+
+from rag.evaluate.facqa import convert, spellings
+from rag.evaluate.items import load_items
+from rag.grounding import anchors, numbers
+
+
+def test_numbers_read_the_same_in_both_languages() -> None:
+    assert numbers("8.000 km, empat tabung and 1,000 troops") == {"8000", "4", "1000"}
+    assert numbers("two frigates") == {"2"}
+
+
+def test_anchors_are_names_and_numbers_not_sentence_openers() -> None:
+    claim = "Kim boarded the frigate Marsekal Shaposhnikov in 2023."
+    assert anchors(claim) == {"marsekal", "shaposhnikov", "2023"}
+
+
+def test_a_span_with_an_abbreviation_accepts_either_part() -> None:
+    assert spellings("Badan Tenaga Atom Internasional (IAEA)") == (
+        "Badan Tenaga Atom Internasional (IAEA)",
+        "Badan Tenaga Atom Internasional",
+        "IAEA",
+    )
+    assert spellings("84 penumpang") == ("84 penumpang",)
+
+
+def test_facqa_becomes_articles_and_two_eval_sets(tmp_path: Path) -> None:
+    source = tmp_path / "facqa"
+    source.mkdir()
+    passages = [
+        {"i": 0, "text": "Harimau hidup di hutan. Nama latinnya Panthera tigris sumatrensis."},
+        {"i": 1, "text": "Pesawat GA-181 mendarat darurat dengan 84 penumpang."},
+    ]
+    questions = [
+        {
+            "id": "v1",
+            "question": "Apa nama latin harimau?",
+            "answer": "Panthera tigris sumatrensis",
+            "passage": 0,
+        },
+        {
+            "id": "v2",
+            "question": "Berapa penumpang GA-181?",
+            "answer": "84 penumpang",
+            "passage": 1,
+        },
+    ]
+    (source / "passages.jsonl").write_text("\n".join(json.dumps(p) for p in passages))
+    (source / "questions-dev.jsonl").write_text("\n".join(json.dumps(q) for q in questions))
+    seed_set = ROOT / "eval" / "seed_set.jsonl"
+    articles, facqa, cross = convert(source, tmp_path / "out", seed_set, questions=1)
+    assert sorted(p.name for p in articles.iterdir()) == ["facqa_0000.txt", "facqa_0001.txt"]
+    items = load_items(facqa)
+    first = items[0]
+    assert (first.id, first.answerable, first.gold_docs) == ("facqa-v1", True, ("facqa_0000.txt",))
+    assert first.gold_quotes == ("Nama latinnya Panthera tigris sumatrensis.",)
+    assert first.key_facts == (("Panthera tigris sumatrensis",),)
+    seeds = load_items(seed_set)
+    off = [s for s in seeds if s.answerable and not s.history]
+    assert [i.id for i in items[1:]] == [f"seed-{s.id}" for s in off]
+    assert not any(i.answerable for i in items[1:])
+    crossed = load_items(cross)
+    assert len(crossed) == len(seeds) + 1 and crossed[-1].id == "facqa-v1"
+    assert not crossed[-1].answerable

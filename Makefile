@@ -13,7 +13,7 @@ chat: install
 
 # The fast suite first, then the tests marked slow (local model, browser, wheel install).
 # pytest exits 5 when a selection holds no test: that is not a failure; any other is.
-test: install-dev browser
+test: install-dev browser lint
 	$(BIN)/python -m pytest -m "not slow" || [ $$? -eq 5 ]
 	$(BIN)/python -m pytest -m slow || [ $$? -eq 5 ]
 

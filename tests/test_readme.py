@@ -1,7 +1,8 @@
 """Every code block and command in README.md runs as written, so the README cannot drift.
 
 How each kind of block is handled (in document order, in one scratch folder holding copies of
-``seeds/`` and ``eval/`` and a ``more-articles/`` folder, so relative paths work as written):
+``seeds/`` and ``eval/`` and a ``more-articles/`` folder, beside a link to ``../shared``, so
+relative paths work as written):
 
 - ``bash`` blocks: each command line (``\\`` continuations joined, ``#`` comments dropped) runs
   in bash with the installed ``kabar``; ``export`` lines set the environment of later lines.
@@ -75,6 +76,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     shutil.copytree(SEEDS, work / "seeds")
     shutil.copytree(ROOT / "eval", work / "eval", ignore=shutil.ignore_patterns("runs"))
     (work / "more-articles").mkdir()
+    # ``../shared`` in the README is the shared corpora folder beside the checkout (as in CI)
+    shared = work.parent / "shared"
+    if not shared.exists() and (ROOT.parent / "shared").is_dir():
+        shared.symlink_to(ROOT.parent / "shared")
     shutil.copy(SEEDS / "000_e619702867f365eb.txt", work / "more-articles" / "reuters.txt")
     with openai_server(canned) as base_url:
         yield (

@@ -33,9 +33,10 @@ from rag.when import reference_date
 TIMELINE_MODEL = "timeline"
 """``Answer.model`` of summary answers, which are written from the timeline, not by a model."""
 TIMELINE_PASSAGES = 30
-MAX_K = 100  # passages one call may ask for
 """Passages a timeline reads: every passage of the five seeds (30); on the 45 web-news pages
 the 30 passages nearest a topic come from about a dozen articles."""
+MAX_K = 100
+"""Passages one search or answer may ask for."""
 
 
 @dataclass(frozen=True)

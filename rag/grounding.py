@@ -16,10 +16,11 @@ from rag.evidence import Evidence
 from rag.search import Hit
 
 ANCHOR_WEIGHT = 0.05
-NAME_MIN_CHARS = 3  # a capitalised word this long or longer counts as a name
 """Bonus for a sentence holding all of a claim's names and numbers (a share of them earns a
 share): enough to break near-ties in cosine between a passage that names the thing and one that
 paraphrases around it, as on the seed set's reference answers."""
+NAME_MIN_CHARS = 3
+"""A capitalised word of this many characters or more, not opening a sentence, is a name."""
 
 
 def support(evidence: Evidence, claim_vector: np.ndarray, claim: str) -> np.ndarray:

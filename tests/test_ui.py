@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ from rag.ui import _plain
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WIDTH = 1400  # the window the issue was reported at; the Articles table must fit it
 ARTIFACTS = ROOT / "test-artifacts"
 UPLOAD = (
     "Kapal Selam Hero Kim Kun Ok Diluncurkan\n\n"
@@ -26,12 +28,19 @@ UPLOAD = (
 
 
 @pytest.fixture(scope="module")
-def chat(tmp_path_factory: pytest.TempPathFactory) -> str:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`kabar serve` started on an empty index (it indexes the seeds): its URL and its log."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
     index = tmp_path_factory.mktemp("ui")
-    with kabar_server("serve", index, index / "server.log", KABAR_MAX_TOKENS="90") as url:
-        yield url
+    log = tmp_path_factory.mktemp("ui-log") / "server.log"
+    with kabar_server("serve", index, log, KABAR_MAX_TOKENS="90") as url:
+        yield url, log
+
+
+@pytest.fixture(scope="module")
+def chat(served: tuple[str, Path]) -> str:
+    return served[0]
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +52,7 @@ def page(chat: str, tmp_path_factory: pytest.TempPathFactory):
             str(tmp_path_factory.mktemp("chromium")),
             executable_path=CHROMIUM,
             headless=True,
+            viewport={"width": WIDTH, "height": 900},
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -201,6 +211,35 @@ def test_filters_beside_the_chat_and_the_timeline_tab(page) -> None:
     date_from.fill("")  # leave the chat unfiltered for the other tests
 
 
+def test_articles_table_shows_file_and_chunks_within_the_window(page) -> None:
+    page.get_by_role("tab", name="Articles").click()
+    row = page.get_by_role("row").filter(has_text=KINZHAL)
+    row.wait_for(timeout=30_000)
+    cells = row.get_by_role("gridcell")
+    assert cells.all_inner_texts()[-2:] == [KINZHAL, "7"]  # file, chunks
+    for name in ("file", "chunks"):
+        header = page.get_by_role("columnheader", name=name, exact=True).bounding_box()
+        assert header and header["x"] + header["width"] <= WIDTH, (name, header)
+    for cell in (cells.nth(3), cells.nth(4)):
+        box = cell.bounding_box()
+        assert box and box["x"] + box["width"] <= WIDTH, box
+    page.get_by_role("tab", name="Chat").click()
+
+
+def test_clicking_an_example_asks_it(page) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_label("Model").first.click()
+    page.get_by_role("option", name="extractive").click()  # no local model for this one
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.get_by_test_id("bot")).to_have_count(0)
+    page.get_by_text("Who led the Chinese delegation?", exact=True).click()
+    expect(page.get_by_test_id("user")).to_have_text(["Who led the Chinese delegation?"])
+    expect(page.get_by_test_id("bot")).to_contain_text("Li Hongzhong", timeout=60_000)
+    expect(page.locator(".kabar-source").first).to_be_visible()
+    assert page.get_by_test_id("textbox").first.input_value() == ""
+
+
 def test_outlet_filter_through_the_gradio_api(chat: str) -> None:
     from gradio_client import Client
 
@@ -218,3 +257,13 @@ def test_outlet_filter_through_the_gradio_api(chat: str) -> None:
     )
     assert "Li Hongzhong" in _plain(history[-1]["content"])
     assert "001_19d4d10bd79297cd.txt" in sources and "000_" not in sources and "004_" not in sources
+
+
+def test_serve_log_names_what_it_indexed_and_holds_no_library_warnings(
+    served: tuple[str, Path],
+) -> None:
+    """Last in this file: by now the server has indexed, loaded the model and answered."""
+    log = served[1].read_text(encoding="utf-8")
+    assert "5 added, 0 updated, 0 unchanged, 0 removed, 0 failed" in log
+    warnings = [line for line in log.splitlines() if re.search(r"Warning\b|ReadOnly", line)]
+    assert warnings == [], log

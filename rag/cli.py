@@ -568,8 +568,7 @@ def _eval_engine(settings: Settings, corpus: str) -> rag.RAG:
     bar, update = _progress(f"indexing {corpus}")
     with bar:
         report = engine.ingest([corpus], prune=True, progress=update)
-    if report.failed:
-        print(f"kabar: warning: {len(report.failed)} corpus files failed", file=sys.stderr)
+    _print_problems(report)
     return engine
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,25 @@ def test_kabar_eval_run_reports_a_bad_set_without_a_traceback(tmp_path: Path) ->
     assert cli.stderr == (
         f"kabar: error: {bad}:1: not a valid eval item: 'question' must be a non-empty string\n"
     )
+
+
+def test_kabar_eval_run_names_each_corpus_file_it_could_not_read(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEEDS / KINZHAL, corpus)
+    (corpus / "blank.txt").write_text("", encoding="utf-8")
+    one = tmp_path / "one.jsonl"
+    one.write_text(ROOT.joinpath("eval", "seed_set.jsonl").read_text().splitlines()[0] + "\n")
+    cli = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "--index-dir", str(tmp_path / "ix"), "eval", "run"]
+        + ["--corpus", str(corpus), "--set", str(one), "--retrieval-only"]
+        + ["--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stderr.splitlines() == ["failed  blank.txt: blank.txt is empty"]
 
 
 def test_compare_lists_questions_that_flipped_from_right_to_wrong() -> None:

@@ -455,11 +455,22 @@ def _eval_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import threading
+    import warnings
 
     import uvicorn
 
     from rag.server import create_app
 
+    # litellm silences pydantic's notes on its own ReadOnly TypedDicts when it is imported, but
+    # here it is imported by the warm-up thread while the main thread may be inside a
+    # warnings.catch_warnings() block, whose exit drops litellm's filter; about 45 lines of
+    # "using the `ReadOnly` qualifier" then reached the server log. Set before any thread starts.
+    warnings.filterwarnings(
+        "ignore",
+        message=r".*`ReadOnly` qualifier",
+        category=UserWarning,
+        module=r"pydantic\._internal\._generate_schema",
+    )
     local = args.host in ("127.0.0.1", "localhost", "::1")
     if not local and not settings.api_key and not args.insecure:
         raise KabarError(

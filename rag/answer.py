@@ -5,8 +5,8 @@ the question) before the model starts, then the model's text, then the checked A
 claim of the answer is checked against the passages: a marker moves to the passage that
 supports its claim, a claim no passage supports is dropped. An answer abstains, with a plain
 "not in the sources" text, when retrieval finds nothing close enough, when the model says so,
-when no claim is supported, or when it states a number no passage holds. A claim the model
-left uncited gets the passage that supports it.
+when no claim is supported, or when it states a number (or, in the passages' own language, a
+name) no passage holds. A claim the model left uncited gets the passage that supports it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.generate import Generator, generators
-from rag.grounding import ungrounded_numbers
+from rag.grounding import ungrounded
 from rag.language import detect_language
 from rag.prompts import ABSTAIN_MARK, not_in_sources
 from rag.query import search_query
@@ -59,8 +59,8 @@ class Answer:
     """Seconds: rewrite, retrieve, first_token, generate, check, total."""
     abstain_reason: str = ""
     """Why it abstained: ``retrieval`` (nothing close enough), ``declined`` (the model said so),
-    ``unsupported`` (no claim supported by a passage), ``ungrounded`` (a number no passage
-    contains)."""
+    ``unsupported`` (no claim supported by a passage), ``ungrounded`` (a number, or a name
+    in an untranslated answer, that no passage contains)."""
     dropped: tuple[str, ...] = ()
     """Claims of the model's text that no passage supports (removed from ``text``)."""
 
@@ -172,11 +172,12 @@ class Answerer:
         hits = evidence.hits
         text, _, invalid = parse_citations(raw.replace(ABSTAIN_MARK, ""), len(hits))
         checked = check(text, evidence, self.embedder, self.calibration)
+        untranslated = all(hit.language == language for hit in hits)
         reason = ""
         if ABSTAIN_MARK in raw.upper().replace(" ", "_") or not text.strip():
             reason = "declined"
-        elif ungrounded_numbers(strip_markers(text), question, hits):
-            reason = "ungrounded"  # a model that invents a number is not trusted on the rest
+        elif ungrounded(strip_markers(text), question, hits, untranslated):
+            reason = "ungrounded"  # a model that invents a number or a name is not trusted
         elif not checked.text:
             reason = "unsupported"
         if reason:

@@ -13,7 +13,7 @@ from conftest import KINZHAL
 
 from rag import RAG, Answer, InputError, KabarError, LLMError, Sources
 from rag.citations import parse_citations, strip_markers
-from rag.grounding import ungrounded_numbers
+from rag.grounding import ungrounded
 from rag.language import detect_language
 from rag.llm import litellm_module
 
@@ -296,9 +296,30 @@ def test_local_model_names_what_kim_inspected_in_english_cited_to_the_kinzhal_pa
 
 def test_a_number_no_passage_contains_is_treated_as_invented(seeded: RAG) -> None:
     hits = seeded.search("Berapa tabung torpedo di fregat Marsekal Shaposhnikov?")
-    assert ungrounded_numbers("The launcher has 4 tubes.", "How many tubes?", hits) == set()
-    assert ungrounded_numbers("It is 8,000 km from Moscow.", "How far?", hits) == set()
-    assert ungrounded_numbers("The range is 1,000 km.", "What range?", hits) == {"1000"}
+    assert ungrounded("The launcher has 4 tubes.", "How many tubes?", hits, False) == set()
+    assert ungrounded("It is 8,000 km from Moscow.", "How far?", hits, False) == set()
+    assert ungrounded("The range is 1,000 km.", "What range?", hits, False) == {"1000"}
+
+
+def test_a_name_no_passage_contains_is_invented_only_when_nothing_was_translated(
+    seeded: RAG,
+) -> None:
+    question = "Kapal apa yang dinaiki Kim dan Shoigu?"
+    hits = seeded.search(question)
+    copied = "Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov."
+    assert ungrounded(copied, question, hits, True) == set()
+    invented = "Kim dan Shoigu menaiki kapal Admiral Kuznetsov bersama Kim Yoo-hyun."
+    assert ungrounded(invented, question, hits, True) == {"admiral", "kuznetsov", "yoo-hyun"}
+    # an English answer over Indonesian passages translates: "Tuesday" is no invention
+    assert ungrounded("The trip began on Tuesday.", "When?", hits, False) == set()
+
+
+def test_an_indonesian_answer_naming_someone_no_passage_names_abstains(
+    seeded: RAG, llm_replies
+) -> None:
+    llm_replies["answer"] = "Kim disambut oleh Ri Sol-ju di Vladivostok [1]."
+    answer = ask(seeded, "Siapa yang menyambut Kim di Vladivostok?")
+    assert answer.abstained and answer.abstain_reason == "ungrounded"
 
 
 def test_an_answer_with_an_invented_number_abstains(seeded: RAG, llm_replies) -> None:

@@ -6,7 +6,10 @@ claim of the answer is checked against the passages: a marker moves to the passa
 supports its claim, a claim no passage supports is dropped. An answer abstains, with a plain
 "not in the sources" text, when retrieval finds nothing close enough, when the model says so,
 when no claim is supported, or when it states a number (or, in the passages' own language, a
-name) no passage holds. A claim the model left uncited gets the passage that supports it.
+name) no passage holds. A claim the model left uncited gets the passage that supports it, and a
+sentence that answers the question by itself but that the answer left out is added, cited (in
+the answer's language: the model translates it), so a weak model's answer still carries the
+evidence.
 """
 
 from __future__ import annotations
@@ -17,17 +20,29 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.calibration import Calibration
-from rag.citations import Citation, check, citation, cited_numbers, parse_citations, strip_markers
+from rag.citations import (
+    Checked,
+    Citation,
+    check,
+    citation,
+    cited_numbers,
+    markers_inside,
+    parse_citations,
+    strip_markers,
+)
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
-from rag.generate import Generator, generators
-from rag.grounding import ungrounded
-from rag.language import detect_language
-from rag.prompts import ABSTAIN_MARK, not_in_sources
+from rag.generate import Generator, generators, key_sentences
+from rag.grounding import anchors, ungrounded
+from rag.language import detect_language, language_name
+from rag.prompts import ABSTAIN_MARK, not_in_sources, prompt
 from rag.query import search_query
 from rag.search import NO_FILTERS, Filters, Hit, Retriever
+
+TRANSLATION_TOKENS = 120
+"""Room for one translated evidence sentence (the seed and FacQA sentences run to ~60 tokens)."""
 
 
 @dataclass(frozen=True)
@@ -194,13 +209,18 @@ class Answerer:
                 dropped=checked.dropped,
             )
         supported = self.calibration.supported
-        citations = tuple(
-            citation(n, evidence, checked.support[n][0], checked.support[n][1] >= supported)
-            for n in cited_numbers(checked.text)
-        )
+        quoted = {n: (i, score >= supported) for n, (i, score) in checked.support.items()}
+        text = checked.text
+        for i in self.missed(checked, evidence, language):
+            n = evidence.spans[i][0]
+            added = self.in_language(evidence.sentence(i), hits[n - 1].language, backend, language)
+            if added:
+                text = markers_inside(f"{text} {added} [{n}]")
+                quoted[n] = (i, True)  # the sentence that answers is the quote to show
+        citations = tuple(citation(n, evidence, *quoted[n]) for n in cited_numbers(text))
         return Answer(
             question,
-            checked.text,
+            text,
             citations,
             False,
             backend.name,
@@ -209,3 +229,30 @@ class Answerer:
             tuple(invalid),
             dropped=checked.dropped,
         )
+
+    def missed(self, checked: Checked, evidence: Evidence, language: str) -> list[int]:
+        """The sentences that answer the question by themselves (the extractive answer) that the
+        checked answer neither draws on nor restates: their names and numbers are not in it."""
+        drawn_on = {i for i, _ in checked.support.values()}
+        said = anchors(strip_markers(checked.text))
+        return [
+            i
+            for i in key_sentences(evidence, self.calibration, language)
+            if i not in drawn_on and not anchors(evidence.sentence(i)) <= said
+        ]
+
+    def in_language(
+        self, sentence: str, written_in: str, backend: Generator, language: str
+    ) -> str | None:
+        """``sentence`` in the answer's language: as it is, or translated by the model (None
+        when the backend writes no free text or fails, so no other language slips in)."""
+        if written_in == language:
+            return sentence
+        request = prompt(
+            "translate.md", self.settings, language=language_name(language), text=sentence
+        )
+        try:
+            translated = backend.write(request, TRANSLATION_TOKENS)
+        except LLMError:
+            return None
+        return (translated or "").strip() or None

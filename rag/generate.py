@@ -62,23 +62,36 @@ class ExtractiveGenerator:
         self.calibration = calibration
 
     def answer(self, question: str, evidence: Evidence, language: str) -> Iterator[str]:
-        order = [int(i) for i in np.argsort(-evidence.scores)]
-        if not order:
+        picked = key_sentences(evidence, self.calibration, language)
+        if not picked:
             return iter([ABSTAIN_MARK])
-        first = order[0]
-        same = evidence.hits[evidence.spans[first][0] - 1].language == language
-        if evidence.scores[first] < self.calibration.extractive_floor(same):
-            return iter([ABSTAIN_MARK])
-        picked = [first]
-        passage = evidence.spans[first][0]
-        other = next((i for i in order[1:] if evidence.spans[i][0] != passage), None)
-        if other is not None and evidence.scores[other] >= evidence.scores[first] - EXTRACTIVE_TIE:
-            picked.append(other)
-        text = " ".join(f"{evidence.sentence(i)} [{evidence.spans[i][0]}]" for i in picked)
-        return iter([markers_inside(text)])
+        return iter([markers_inside(" ".join(cited_sentence(evidence, i) for i in picked))])
 
     def write(self, request: str, max_tokens: int) -> str | None:
         return None
+
+
+def key_sentences(evidence: Evidence, calibration: Calibration, language: str) -> list[int]:
+    """The sentences that answer the question by themselves (indices into ``evidence.spans``):
+    the closest one, and a near-tie from another passage; none when the closest is under the
+    calibration's extractive floor."""
+    order = [int(i) for i in np.argsort(-evidence.scores)]
+    if not order:
+        return []
+    first = order[0]
+    same = evidence.hits[evidence.spans[first][0] - 1].language == language
+    if evidence.scores[first] < calibration.extractive_floor(same):
+        return []
+    passage = evidence.spans[first][0]
+    other = next((i for i in order[1:] if evidence.spans[i][0] != passage), None)
+    if other is not None and evidence.scores[other] >= evidence.scores[first] - EXTRACTIVE_TIE:
+        return [first, other]
+    return [first]
+
+
+def cited_sentence(evidence: Evidence, i: int) -> str:
+    """Evidence sentence ``i`` followed by its passage's marker."""
+    return f"{evidence.sentence(i)} [{evidence.spans[i][0]}]"
 
 
 def get_generator(name: str, settings: Settings, calibration: Calibration) -> Generator:

@@ -30,7 +30,14 @@ def llm_replies(monkeypatch: pytest.MonkeyPatch):
 
     def completion(*args, messages, **kwargs):
         prompts.append(messages)
-        kind = "condense" if "Rewritten question:" in messages[-1]["content"] else "answer"
+        content = messages[-1]["content"]
+        kind = (
+            "condense"
+            if "Rewritten question:" in content
+            else "translate"
+            if "Output only the translation." in content
+            else "answer"
+        )
         return original(*args, messages=messages, mock_response=replies[kind], **kwargs)
 
     monkeypatch.setattr(litellm, "completion", completion)
@@ -191,6 +198,29 @@ def test_malformed_history_is_refused(seeded: RAG) -> None:
         seeded.ask("Who?", history="not a list", llm="extractive")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="role"):
         seeded.ask("Who?", history=[{"role": "wizard", "content": "x"}], llm="extractive")
+
+
+def test_the_answering_sentence_an_answer_left_out_is_added_and_cited(
+    seeded: RAG, llm_replies
+) -> None:
+    llm_replies["answer"] = "Setibanya di Vladivostok, Kim disambut oleh Shoigu [1]."
+    answer = ask(seeded, "Kapal apa yang dinaiki Kim dan Shoigu?")
+    assert answer.text.startswith("Setibanya di Vladivostok, Kim disambut oleh Shoigu [")
+    assert "menaiki fregat Marsekal Shaposhnikov" in answer.text
+    frigate = [c for c in answer.citations if "Shaposhnikov" in c.quote]
+    assert frigate and frigate[0].supported and f"[{frigate[0].n}]" in answer.text
+
+
+def test_an_added_sentence_is_translated_into_the_language_of_the_question(
+    seeded: RAG, llm_replies
+) -> None:
+    llm_replies["answer"] = "Shoigu handed Kim a letter from Putin [1]."
+    llm_replies["translate"] = "A Chinese delegation led by senior diplomat Li Hongzhong."
+    answer = ask(seeded, "Who led the Chinese delegation?")
+    assert "delegation led by senior diplomat Li Hongzhong [" in answer.text
+    assert "dipimpin" not in answer.text  # no untranslated sentence in an English answer
+    translated = [c for c in answer.citations if "dipimpin diplomat senior Li Hongzhong" in c.quote]
+    assert translated and f"[{translated[0].n}]" in answer.text
 
 
 def test_extractive_answer_cites_the_sentence_it_quotes(seeded: RAG) -> None:

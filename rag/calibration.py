@@ -123,20 +123,25 @@ class Threshold:
         )
 
 
-def fit_floor(positives: Sequence[float], negatives: Sequence[float]) -> Threshold:
+def fit_floor(
+    positives: Sequence[float], negatives: Sequence[float], balanced: bool = True
+) -> Threshold:
     """The floor that best separates ``positives`` (should pass) from ``negatives``.
 
     Maximises balanced accuracy (the mean of the pass rate of positives and the reject rate of
-    negatives); the lowest best cut is placed midway to the next lower score, so a new score
-    near either side is less likely to land on the wrong one.
+    negatives), or with ``balanced=False`` the number of questions on the right side, for
+    groups where one kind is rare and each question counts the same; the lowest best cut is
+    placed midway to the next lower score, so a new score near either side is less likely to
+    land on the wrong one.
     """
     if not positives or not negatives:
         raise CalibrationError("fitting a floor needs answerable and unanswerable questions")
     scores = sorted({*positives, *negatives})
+    weights = (1 / len(positives), 1 / len(negatives)) if balanced else (1.0, 1.0)
 
     def accuracy(cut: float) -> float:
-        kept = sum(p >= cut for p in positives) / len(positives)
-        return kept + sum(n < cut for n in negatives) / len(negatives)
+        kept = sum(p >= cut for p in positives) * weights[0]
+        return kept + sum(n < cut for n in negatives) * weights[1]
 
     best = max(scores, key=lambda cut: (accuracy(cut), -cut))
     below = max((s for s in scores if s < best), default=best)

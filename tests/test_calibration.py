@@ -17,6 +17,14 @@ def test_a_floor_separates_answerable_from_unanswerable_midway_into_the_gap() ->
     assert fit_floor([0.9, 0.88], [0.6, 0.7]) == Threshold(0.79, 2, 2, 2, 2)
 
 
+def test_where_one_kind_is_rare_each_question_can_count_the_same() -> None:
+    answerable, unanswerable = [0.9, 0.88, 0.86, 0.85, 0.84], [0.87]
+    # balanced: turning away the one unanswerable question is worth losing three answerable
+    assert fit_floor(answerable, unanswerable) == Threshold(0.875, 2, 5, 1, 1)
+    # counted: one wrong beats three wrong
+    assert fit_floor(answerable, unanswerable, balanced=False) == Threshold(0.84, 5, 5, 0, 1)
+
+
 def test_a_floor_needs_both_kinds_of_question() -> None:
     with pytest.raises(CalibrationError, match="answerable and unanswerable"):
         fit_floor([0.9], [])

@@ -124,7 +124,10 @@ class Threshold:
 
 
 def fit_floor(
-    positives: Sequence[float], negatives: Sequence[float], balanced: bool = True
+    positives: Sequence[float],
+    negatives: Sequence[float],
+    balanced: bool = True,
+    min_kept: float = 0.0,
 ) -> Threshold:
     """The floor that best separates ``positives`` (should pass) from ``negatives``.
 
@@ -132,7 +135,7 @@ def fit_floor(
     negatives), or with ``balanced=False`` the number of questions on the right side, for
     groups where one kind is rare and each question counts the same; the lowest best cut is
     placed midway to the next lower score, so a new score near either side is less likely to
-    land on the wrong one.
+    land on the wrong one. Only cuts that keep at least ``min_kept`` of the positives count.
     """
     if not positives or not negatives:
         raise CalibrationError("fitting a floor needs answerable and unanswerable questions")
@@ -143,7 +146,8 @@ def fit_floor(
         kept = sum(p >= cut for p in positives) * weights[0]
         return kept + sum(n < cut for n in negatives) * weights[1]
 
-    best = max(scores, key=lambda cut: (accuracy(cut), -cut))
+    allowed = [c for c in scores if sum(p >= c for p in positives) >= min_kept * len(positives)]
+    best = max(allowed, key=lambda cut: (accuracy(cut), -cut))
     below = max((s for s in scores if s < best), default=best)
     value = round((below + best) / 2, 4)
     return Threshold(

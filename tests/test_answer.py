@@ -50,10 +50,10 @@ def ask(engine: RAG, question: str, **kwargs) -> Answer:
 
 
 def test_citations_point_at_the_passages_that_support_the_claims(seeded: RAG, llm_replies) -> None:
-    hits = seeded.search("Which frigate did Kim board?")
+    hits = seeded.search("Which frigate did Kim and Shoigu board?")
     frigate = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
     llm_replies["answer"] = f"Kim boarded the frigate Marshal Shaposhnikov [{frigate}]."
-    answer = ask(seeded, "Which frigate did Kim board?")
+    answer = ask(seeded, "Which frigate did Kim and Shoigu board?")
     assert not answer.abstained and answer.text.endswith(f"[{frigate}].")
     (citation,) = answer.citations
     assert citation.n == frigate and citation.passage.source == KINZHAL
@@ -67,10 +67,10 @@ def test_citations_point_at_the_passages_that_support_the_claims(seeded: RAG, ll
 def test_a_citation_to_the_wrong_passage_is_moved_to_the_right_one(
     seeded: RAG, llm_replies
 ) -> None:
-    hits = seeded.search("Which frigate did Kim board?")
+    hits = seeded.search("Which frigate did Kim and Shoigu board?")
     wrong = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" not in h.text)
     llm_replies["answer"] = f"Kim boarded the frigate Marsekal Shaposhnikov [{wrong}]."
-    answer = ask(seeded, "Which frigate did Kim board?")
+    answer = ask(seeded, "Which frigate did Kim and Shoigu board?")
     assert [c.passage.source for c in answer.citations] == [KINZHAL]
     assert "Shaposhnikov" in answer.citations[0].quote
     assert f"[{wrong}]" not in answer.text
@@ -145,13 +145,13 @@ def test_sources_come_first_with_each_passages_closest_sentence(seeded: RAG, llm
 
 
 def test_a_claim_no_passage_supports_is_dropped(seeded: RAG, llm_replies) -> None:
-    hits = seeded.search("Which frigate did Kim board?")
+    hits = seeded.search("Which frigate did Kim and Shoigu board?")
     n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
     llm_replies["answer"] = (
         f"Kim boarded the frigate Marsekal Shaposhnikov [{n}]. "
         f"Kim later went swimming with dolphins in the bay [{n}]."
     )
-    answer = ask(seeded, "Which frigate did Kim board?")
+    answer = ask(seeded, "Which frigate did Kim and Shoigu board?")
     assert answer.text == f"Kim boarded the frigate Marsekal Shaposhnikov [{n}]."
     assert answer.dropped == ("Kim later went swimming with dolphins in the bay.",)
 
@@ -294,10 +294,10 @@ def test_refused_connection_falls_back_to_the_configured_model(
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens there
     monkeypatch.setenv("OPENAI_API_KEY", "sk-kabar-test-secret-0123456789")
     engine = RAG(seeded.settings.replace(llm_retries=0, fallback_llm="extractive"))
-    answer = engine.ask("Which frigate did Kim board?", llm=MODEL)
+    answer = engine.ask("Which frigate did Kim and Shoigu board?", llm=MODEL)
     assert answer.model == "extractive" and not answer.abstained
     with pytest.raises(LLMError, match="could not connect"):
-        RAG(seeded.settings.replace(llm_retries=0)).ask("Which frigate did Kim board?", llm=MODEL)
+        RAG(seeded.settings.replace(llm_retries=0)).ask("Which frigate did Kim and Shoigu board?", llm=MODEL)
 
 
 @pytest.mark.slow

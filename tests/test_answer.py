@@ -31,13 +31,7 @@ def llm_replies(monkeypatch: pytest.MonkeyPatch):
     def completion(*args, messages, **kwargs):
         prompts.append(messages)
         content = messages[-1]["content"]
-        kind = (
-            "condense"
-            if "Rewritten question:" in content
-            else "translate"
-            if "Output only the translation." in content
-            else "answer"
-        )
+        kind = "condense" if "Rewritten question:" in content else "answer"
         return original(*args, messages=messages, mock_response=replies[kind], **kwargs)
 
     monkeypatch.setattr(litellm, "completion", completion)
@@ -50,10 +44,10 @@ def ask(engine: RAG, question: str, **kwargs) -> Answer:
 
 
 def test_citations_point_at_the_passages_that_support_the_claims(seeded: RAG, llm_replies) -> None:
-    hits = seeded.search("Which frigate did Kim and Shoigu board?")
+    hits = seeded.search("Which frigate did Kim board?")
     frigate = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
     llm_replies["answer"] = f"Kim boarded the frigate Marshal Shaposhnikov [{frigate}]."
-    answer = ask(seeded, "Which frigate did Kim and Shoigu board?")
+    answer = ask(seeded, "Which frigate did Kim board?")
     assert not answer.abstained and answer.text.endswith(f"[{frigate}].")
     (citation,) = answer.citations
     assert citation.n == frigate and citation.passage.source == KINZHAL
@@ -67,10 +61,10 @@ def test_citations_point_at_the_passages_that_support_the_claims(seeded: RAG, ll
 def test_a_citation_to_the_wrong_passage_is_moved_to_the_right_one(
     seeded: RAG, llm_replies
 ) -> None:
-    hits = seeded.search("Which frigate did Kim and Shoigu board?")
+    hits = seeded.search("Which frigate did Kim board?")
     wrong = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" not in h.text)
     llm_replies["answer"] = f"Kim boarded the frigate Marsekal Shaposhnikov [{wrong}]."
-    answer = ask(seeded, "Which frigate did Kim and Shoigu board?")
+    answer = ask(seeded, "Which frigate did Kim board?")
     assert [c.passage.source for c in answer.citations] == [KINZHAL]
     assert "Shaposhnikov" in answer.citations[0].quote
     assert f"[{wrong}]" not in answer.text
@@ -145,13 +139,13 @@ def test_sources_come_first_with_each_passages_closest_sentence(seeded: RAG, llm
 
 
 def test_a_claim_no_passage_supports_is_dropped(seeded: RAG, llm_replies) -> None:
-    hits = seeded.search("Which frigate did Kim and Shoigu board?")
+    hits = seeded.search("Which frigate did Kim board?")
     n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
     llm_replies["answer"] = (
         f"Kim boarded the frigate Marsekal Shaposhnikov [{n}]. "
         f"Kim later went swimming with dolphins in the bay [{n}]."
     )
-    answer = ask(seeded, "Which frigate did Kim and Shoigu board?")
+    answer = ask(seeded, "Which frigate did Kim board?")
     assert answer.text == f"Kim boarded the frigate Marsekal Shaposhnikov [{n}]."
     assert answer.dropped == ("Kim later went swimming with dolphins in the bay.",)
 
@@ -211,16 +205,11 @@ def test_the_answering_sentence_an_answer_left_out_is_added_and_cited(
     assert frigate and frigate[0].supported and f"[{frigate[0].n}]" in answer.text
 
 
-def test_an_added_sentence_is_translated_into_the_language_of_the_question(
-    seeded: RAG, llm_replies
-) -> None:
+def test_no_sentence_in_another_language_is_added_to_an_answer(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "Shoigu handed Kim a letter from Putin [1]."
-    llm_replies["translate"] = "A Chinese delegation led by senior diplomat Li Hongzhong."
     answer = ask(seeded, "Who led the Chinese delegation?")
-    assert "delegation led by senior diplomat Li Hongzhong [" in answer.text
-    assert "dipimpin" not in answer.text  # no untranslated sentence in an English answer
-    translated = [c for c in answer.citations if "dipimpin diplomat senior Li Hongzhong" in c.quote]
-    assert translated and f"[{translated[0].n}]" in answer.text
+    assert answer.text.startswith("Shoigu handed Kim a letter from Putin [")
+    assert "dipimpin" not in answer.text and len(answer.citations) == 1
 
 
 def test_extractive_answer_cites_the_sentence_it_quotes(seeded: RAG) -> None:
@@ -294,16 +283,16 @@ def test_refused_connection_falls_back_to_the_configured_model(
     monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1")  # nothing listens there
     monkeypatch.setenv("OPENAI_API_KEY", "sk-kabar-test-secret-0123456789")
     engine = RAG(seeded.settings.replace(llm_retries=0, fallback_llm="extractive"))
-    answer = engine.ask("Which frigate did Kim and Shoigu board?", llm=MODEL)
+    answer = engine.ask("Which frigate did Kim board?", llm=MODEL)
     assert answer.model == "extractive" and not answer.abstained
     with pytest.raises(LLMError, match="could not connect"):
-        RAG(seeded.settings.replace(llm_retries=0)).ask("Which frigate did Kim and Shoigu board?", llm=MODEL)
+        RAG(seeded.settings.replace(llm_retries=0)).ask("Which frigate did Kim board?", llm=MODEL)
 
 
 @pytest.mark.slow
 def test_local_model_answers_a_seed_question_with_citations(seeded: RAG) -> None:
     engine = RAG(seeded.settings.replace(max_tokens=60))
-    answer = engine.ask("Which frigate did Kim and Shoigu board?", llm="local/qwen2.5-1.5b")
+    answer = engine.ask("Which frigate did Kim board?", llm="local/qwen2.5-1.5b")
     assert answer.model == "local/qwen2.5-1.5b"
     assert not answer.abstained, answer.text
     assert "Shaposhnikov" in answer.text

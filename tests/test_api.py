@@ -184,7 +184,9 @@ def test_filters_ride_in_extra_body(api: str) -> None:
         messages=[{"role": "user", "content": "Kapal apa yang dinaiki Kim dan Shoigu?"}],
         extra_body={"date_to": "2023-07-31"},  # the frigate story is from September
     )
-    assert list(stream)[-1].model_extra["abstained"] is True
+    last = list(stream)[-1].model_extra
+    assert "Shaposhnikov" not in str(last)
+    assert last["citations"] and all(c["date"] <= "2023-07-31" for c in last["citations"])
 
 
 def test_search_filters_and_a_clear_error_for_an_unknown_outlet(api: str) -> None:

@@ -33,7 +33,7 @@ from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
-from rag.generate import Generator, generators, key_sentences
+from rag.generate import Generator, cited_sentence, generators, key_sentences
 from rag.grounding import anchors, ungrounded
 from rag.language import detect_language
 from rag.prompts import ABSTAIN_MARK, not_in_sources
@@ -208,9 +208,8 @@ class Answerer:
         quoted = {n: (i, score >= supported) for n, (i, score) in checked.support.items()}
         text = checked.text
         for i in self.missed(checked, evidence, language):
-            n = evidence.spans[i][0]
-            text = markers_inside(f"{text} {evidence.sentence(i)} [{n}]")
-            quoted[n] = (i, True)  # the sentence that answers is the quote to show
+            text = markers_inside(f"{text} {cited_sentence(evidence, i)}")
+            quoted[evidence.spans[i][0]] = (i, True)  # the sentence that answers is the quote
         citations = tuple(citation(n, evidence, *quoted[n]) for n in cited_numbers(text))
         return Answer(
             question,
@@ -239,7 +238,7 @@ class Answerer:
         return [
             i
             for i in key_sentences(evidence, self.calibration, language)
-            if evidence.hits[evidence.spans[i][0] - 1].language == language
+            if evidence.hit_of(i).language == language
             and i not in drawn_on
             and not anchors(evidence.sentence(i)) <= said
         ]

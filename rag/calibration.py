@@ -142,17 +142,19 @@ def fit_floor(
     scores = sorted({*positives, *negatives})
     weights = (1 / len(positives), 1 / len(negatives)) if balanced else (1.0, 1.0)
 
-    def accuracy(cut: float) -> float:
-        kept = sum(p >= cut for p in positives) * weights[0]
-        return kept + sum(n < cut for n in negatives) * weights[1]
+    def kept(cut: float) -> int:
+        return sum(p >= cut for p in positives)
 
-    allowed = [c for c in scores if sum(p >= c for p in positives) >= min_kept * len(positives)]
+    def accuracy(cut: float) -> float:
+        return kept(cut) * weights[0] + sum(n < cut for n in negatives) * weights[1]
+
+    allowed = [c for c in scores if kept(c) >= min_kept * len(positives)]
     best = max(allowed, key=lambda cut: (accuracy(cut), -cut))
     below = max((s for s in scores if s < best), default=best)
     value = round((below + best) / 2, 4)
     return Threshold(
         value,
-        sum(p >= value for p in positives),
+        kept(value),
         len(positives),
         sum(n < value for n in negatives),
         len(negatives),

@@ -66,3 +66,7 @@ class Evidence:
     def sentence(self, i: int) -> str:
         n, s, e = self.spans[i]
         return self.hits[n - 1].text[s:e]
+
+    def hit_of(self, i: int) -> Hit:
+        """The passage sentence ``i`` comes from."""
+        return self.hits[self.spans[i][0] - 1]

@@ -79,7 +79,7 @@ def key_sentences(evidence: Evidence, calibration: Calibration, language: str) -
     if not order:
         return []
     first = order[0]
-    same = evidence.hits[evidence.spans[first][0] - 1].language == language
+    same = evidence.hit_of(first).language == language
     if evidence.scores[first] < calibration.extractive_floor(same):
         return []
     passage = evidence.spans[first][0]

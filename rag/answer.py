@@ -34,7 +34,7 @@ from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
-from rag.grounding import anchors, ungrounded
+from rag.grounding import anchors, names_held, ungrounded
 from rag.language import detect_language
 from rag.prompts import ABSTAIN_MARK, not_in_sources
 from rag.query import search_query
@@ -69,7 +69,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds: rewrite, retrieve, first_token, generate, check, total."""
     abstain_reason: str = ""
-    """Why it abstained: ``retrieval`` (nothing close enough), ``declined`` (the model said so),
+    """Why it abstained: ``retrieval`` (nothing close enough), ``names`` (the passages lack most
+    of what the question names), ``declined`` (the model said so),
     ``unsupported`` (no claim supported by a passage), ``ungrounded`` (a number, or a name
     in an untranslated answer, that no passage contains)."""
     dropped: tuple[str, ...] = ()
@@ -122,7 +123,8 @@ class Answerer:
         timings["rewrite"] = time.perf_counter() - clock
         hits = self.retriever.search(standalone, k or self.settings.top_k, filters)
         timings["retrieve"] = time.perf_counter() - clock - timings["rewrite"]
-        if not hits or hits[0].similarity < self.calibration.floor(hits[0].language == language):
+        reason = self.unanswerable(standalone, hits, language)
+        if reason:
             text = not_in_sources(language, self.settings)
             yield text
             timings["total"] = time.perf_counter() - clock
@@ -136,7 +138,7 @@ class Answerer:
                 tuple(hits),
                 (),
                 timings,
-                "retrieval",
+                reason,
             )
             return
         evidence = Evidence.gather(standalone, hits, self.embedder)
@@ -169,6 +171,17 @@ class Answerer:
         timings["check"] = time.perf_counter() - checking
         timings["total"] = time.perf_counter() - clock
         yield replace(answer, timings=timings)
+
+    def unanswerable(self, question: str, hits: Sequence[Hit], language: str) -> str:
+        """Why the passages cannot answer, judged before the model is asked: ``retrieval``
+        (the best passage is under the floor) or ``names`` (passages in the question's
+        language lack most of what it names); "" when the model should be asked."""
+        if not hits or hits[0].similarity < self.calibration.floor(hits[0].language == language):
+            return "retrieval"
+        untranslated = all(hit.language == language for hit in hits)
+        if untranslated and names_held(question, hits) < self.calibration.names_held:
+            return "names"
+        return ""
 
     def finish(
         self,

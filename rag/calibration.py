@@ -46,6 +46,10 @@ class Calibration:
     """Best-sentence similarity the extractive answerer needs to answer (same language)."""
     extractive_cross: float = 0.0
     """... and across languages."""
+    names_held: float = 0.0
+    """Share of the question's names (``rag.grounding.names_held``) that passages in its own
+    language must hold for kabar to ask the model; under it kabar abstains. Lexical, but
+    fitted with the floors: which passages are retrieved depends on the embedder."""
     supported: float = 0.0
     """Support score (cosine plus shared names and numbers) at which a claim counts as
     supported by its cited sentence; claims below it are dropped from the answer."""

@@ -69,6 +69,21 @@ def ungrounded(claims: str, question: str, hits: Sequence[Hit], same_language: b
     return invented
 
 
+def names_held(question: str, hits: Sequence[Hit]) -> float:
+    """Share of the question's names that the passages hold (1.0 when it names nothing).
+
+    Passages that answer a question about Shoigu in Pyongyang name Shoigu or Pyongyang; a
+    question whose names the passages mostly lack is about something they do not cover.
+    Hyphenated names count by their parts ("Korea Utara-Rusia"). Only meaningful when the
+    passages share the question's language ("China" is "Cina" in Indonesian).
+    """
+    asked = {part for name in names(question) for part in name.split("-") if part}
+    if not asked:
+        return 1.0
+    text = " ".join(f"{hit.title} {hit.text}" for hit in hits).casefold()
+    return sum(name in text for name in asked) / len(asked)
+
+
 def names(text: str) -> set[str]:
     """The names of ``text``: its anchors without a digit, case-folded."""
     return {a for a in anchors(text) if not any(c.isdigit() for c in a)}

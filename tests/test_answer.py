@@ -342,6 +342,19 @@ def test_an_indonesian_answer_naming_someone_no_passage_names_abstains(
     assert answer.abstained and answer.abstain_reason == "ungrounded"
 
 
+def test_a_question_naming_what_no_passage_names_abstains_before_the_model(
+    seeded: RAG, llm_replies
+) -> None:
+    # Shoigu is in the seeds, Erdogan and Ankara are not: the passages are about another visit
+    llm_replies["answer"] = "Erdogan bertemu Shoigu pada hari Rabu [1]."
+    answer = ask(seeded, "Kapan Erdogan bertemu Shoigu di Ankara?")
+    assert answer.abstained and answer.abstain_reason == "names"
+    assert not llm_replies["prompts"]  # the model was never asked
+    llm_replies["answer"] = "Kim disambut oleh Shoigu di Vladivostok [1]."
+    assert not ask(seeded, "Siapa yang menyambut Kim di Vladivostok?").abstained
+    assert llm_replies["prompts"]
+
+
 def test_an_answer_with_an_invented_number_abstains(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "The Kinzhal missile has a range of 2,000 kilometres [1]."
     answer = ask(seeded, "What is the range of the Kinzhal missile shown to Kim?")

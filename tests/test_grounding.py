@@ -9,7 +9,8 @@ from conftest import ROOT
 
 from rag.evaluate.facqa import convert, spellings
 from rag.evaluate.items import load_items
-from rag.grounding import anchors, numbers
+from rag.grounding import anchors, names_held, numbers
+from rag.search import Hit
 
 
 def test_numbers_read_the_same_in_both_languages() -> None:
@@ -20,6 +21,20 @@ def test_numbers_read_the_same_in_both_languages() -> None:
 def test_anchors_are_names_and_numbers_not_sentence_openers() -> None:
     claim = "Kim boarded the frigate Marsekal Shaposhnikov in 2023."
     assert anchors(claim) == {"marsekal", "shaposhnikov", "2023"}
+
+
+def passage(text: str, title: str = "") -> Hit:
+    return Hit("c", "d", "a.txt", title, "2023-09-16", text, 1.0, 0, len(text), language="id")
+
+
+def test_names_held_is_the_share_of_the_question_names_some_passage_holds() -> None:
+    hits = [passage("Kim disambut Shoigu di Vladivostok."), passage("Hubungan Korea Utara.")]
+    assert names_held("Siapa yang menyambut Kim di Vladivostok?", hits) == 1.0
+    assert names_held("Kapan Erdogan bertemu Shoigu di Ankara?", hits) == 1 / 3
+    # a hyphenated name counts by its parts; a title counts as passage text
+    assert names_held("Bagaimana hubungan Korea Utara-Rusia?", hits) == 2 / 3
+    assert names_held("Bagaimana hubungan Korea Utara-Rusia?", [passage("", "Rusia"), *hits]) == 1
+    assert names_held("siapa yang datang?", hits) == 1.0  # nothing named, nothing to miss
 
 
 def test_a_span_with_an_abbreviation_accepts_either_part() -> None:

@@ -306,12 +306,15 @@ def test_local_model_names_what_kim_inspected_in_english_cited_to_the_kinzhal_pa
     """The README's example: the default offline model, the seed index, no network."""
     answer = seeded.ask("What did Kim inspect in Vladivostok?", llm="local/qwen2.5-1.5b")
     assert not answer.abstained, answer.text
-    # it names the frigate; the Kinzhal and its MiG-31I carrier, asked for too, are not named
-    # (see README, Evaluation)
-    assert "Shaposhnikov" in answer.text
+    # Greedy decoding is not bit-identical across CPUs: on one machine this model names the
+    # frigate, on another the Kinzhal; it has not named all three (see README, Evaluation).
+    named = [thing for thing in ("Kinzhal", "MiG-31", "Shaposhnikov") if thing in answer.text]
+    assert named, answer.text
     assert detect_language(strip_markers(answer.text)) == "en"
-    frigate = [c for c in answer.citations if "Shaposhnikov" in c.quote]
-    assert frigate and frigate[0].passage.source == KINZHAL
+    for thing in named:  # each is cited to the passage of the Vladivostok article that says it
+        assert any(
+            thing in c.passage.text and c.passage.source == KINZHAL for c in answer.citations
+        ), (thing, answer.citations)
 
 
 def test_a_number_no_passage_contains_is_treated_as_invented(seeded: RAG) -> None:

@@ -61,7 +61,7 @@ EVAL_ITEM = {
     "key_facts": ["Shaposhnikov"],
 }
 
-FACQA_PASSAGES = 150
+FACQA_PASSAGES = 60
 
 pytestmark = pytest.mark.slow  # runs every README command: two eval runs, servers, MiniLM
 

@@ -1,4 +1,4 @@
-"""The retrieved passages cut into sentences, each sentence embedded once per answer.
+"""The retrieved passages cut into sentences, each sentence embedded once per process.
 
 The model reads an excerpt of each passage: its sentences closest to the question, in article
 order. Citations pick their supporting sentence from the same vectors, and the extractive

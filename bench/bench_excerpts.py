@@ -1,0 +1,89 @@
+"""What the model reads: share of questions whose excerpts hold every key fact, and their size.
+
+    python bench/bench_excerpts.py                                   # seeds, seed set
+    python bench/bench_excerpts.py --corpus eval/facqa/articles --set eval/facqa/facqa.jsonl
+
+The prompt's excerpts are most of the time to the first token on a CPU (see README,
+Benchmarks); this prints, for each way of choosing sentences from the retrieved passages, how
+often every key fact of an answerable question survives and how many characters it costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from rag import RAG, Settings
+from rag.evaluate import load_items
+from rag.evidence import Evidence
+
+HERE = Path(__file__).resolve().parent
+
+
+def per_passage(size: int) -> Callable[[Evidence], list[int]]:
+    """The ``size`` sentences of each passage closest to the question (today's excerpts)."""
+
+    def choose(evidence: Evidence) -> list[int]:
+        return [
+            i
+            for n in evidence.numbers
+            for i in sorted(evidence.rows(n), key=lambda i: -float(evidence.scores[i]))[:size]
+        ]
+
+    return choose
+
+
+def overall(size: int) -> Callable[[Evidence], list[int]]:
+    """The ``size`` sentences of all passages closest to the question."""
+
+    def choose(evidence: Evidence) -> list[int]:
+        return sorted(range(len(evidence.spans)), key=lambda i: -float(evidence.scores[i]))[:size]
+
+    return choose
+
+
+STRATEGIES = {
+    "2 best sentences of each passage (today)": per_passage(2),
+    "1 best sentence of each passage": per_passage(1),
+    "8 best sentences of all passages": overall(8),
+    "6 best sentences of all passages": overall(6),
+    "4 best sentences of all passages": overall(4),
+    "whole passages": per_passage(10_000),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(HERE.parent / "seeds"))
+    parser.add_argument("--set", default=str(HERE.parent / "eval" / "seed_set.jsonl"))
+    args = parser.parse_args()
+    items = [
+        i
+        for i in load_items(Path(args.set))
+        if i.answerable and i.key_facts and i.kind == "fact" and not i.history
+    ]
+    held: dict[str, list[bool]] = {name: [] for name in STRATEGIES}
+    chars: dict[str, list[int]] = {name: [] for name in STRATEGIES}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = RAG(Settings(index_dir=tmp))
+        engine.ingest([Path(args.corpus)])
+        for item in items:
+            evidence = Evidence.gather(item.question, engine.search(item.question), engine.embedder)
+            for name, choose in STRATEGIES.items():
+                text = " ".join(evidence.sentence(i) for i in choose(evidence)).lower()
+                held[name].append(
+                    all(any(s.lower() in text for s in fact) for fact in item.key_facts)
+                )
+                chars[name].append(len(text))
+    print(f"{args.set}: {len(items)} answerable fact questions without a conversation")
+    for name in STRATEGIES:
+        share = sum(held[name]) / len(held[name])
+        size = statistics.median(chars[name])
+        print(f"{name:42s} all key facts {share:.2f}  chars p50 {size:,.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,40 +18,34 @@ from pathlib import Path
 
 from rag import RAG, Settings
 from rag.evaluate import load_items
-from rag.evidence import Evidence
+from rag.evaluate.metrics import answer_correct
+from rag.evidence import EXCERPT_SENTENCES, Evidence
 
 HERE = Path(__file__).resolve().parent
 
 
-def per_passage(size: int) -> Callable[[Evidence], list[int]]:
-    """The ``size`` sentences of each passage closest to the question (today's excerpts)."""
-
-    def choose(evidence: Evidence) -> list[int]:
-        return [
-            i
-            for n in evidence.numbers
-            for i in sorted(evidence.rows(n), key=lambda i: -float(evidence.scores[i]))[:size]
-        ]
-
-    return choose
+def per_passage(size: int) -> Callable[[Evidence], str]:
+    """The ``size`` sentences of each passage closest to the question (the prompt's excerpts)."""
+    return lambda evidence: "\n".join(evidence.excerpt(n, size) for n in evidence.numbers)
 
 
-def overall(size: int) -> Callable[[Evidence], list[int]]:
+def overall(size: int) -> Callable[[Evidence], str]:
     """The ``size`` sentences of all passages closest to the question."""
 
-    def choose(evidence: Evidence) -> list[int]:
-        return sorted(range(len(evidence.spans)), key=lambda i: -float(evidence.scores[i]))[:size]
+    def choose(evidence: Evidence) -> str:
+        rows = sorted(range(len(evidence.spans)), key=lambda i: -float(evidence.scores[i]))
+        return " ".join(evidence.sentence(i) for i in rows[:size])
 
     return choose
 
 
-STRATEGIES = {
-    "2 best sentences of each passage (today)": per_passage(2),
+STRATEGIES: dict[str, Callable[[Evidence], str]] = {
+    "2 best sentences of each passage (today)": per_passage(EXCERPT_SENTENCES),
     "1 best sentence of each passage": per_passage(1),
     "8 best sentences of all passages": overall(8),
     "6 best sentences of all passages": overall(6),
     "4 best sentences of all passages": overall(4),
-    "whole passages": per_passage(10_000),
+    "whole passages": lambda evidence: "\n".join(hit.text for hit in evidence.hits),
 }
 
 
@@ -73,10 +67,8 @@ def main() -> None:
         for item in items:
             evidence = Evidence.gather(item.question, engine.search(item.question), engine.embedder)
             for name, choose in STRATEGIES.items():
-                text = " ".join(evidence.sentence(i) for i in choose(evidence)).lower()
-                held[name].append(
-                    all(any(s.lower() in text for s in fact) for fact in item.key_facts)
-                )
+                text = choose(evidence)
+                held[name].append(bool(answer_correct(text, item.key_facts)))
                 chars[name].append(len(text))
     print(f"{args.set}: {len(items)} answerable fact questions without a conversation")
     for name in STRATEGIES:

@@ -226,3 +226,41 @@ def test_timeline_scores_exact() -> None:
     ]
     assert metrics.timeline_scores(expected, events) == (2 / 3, 1 / 2)
     assert metrics.timeline_scores([], events) == (0.0, 0.0)
+
+
+def test_the_facqa_set_runs_on_its_corpus_with_the_seed_questions_asked_unfiltered(
+    tmp_path: Path,
+) -> None:
+    """Seed questions filtered to an outlet become FacQA's unanswerable ones: asked of the FacQA
+    index they must run (that outlet is not there) rather than stop the whole eval run."""
+    from rag.cli import main
+    from rag.evaluate import facqa
+
+    source = tmp_path / "facqa"
+    source.mkdir()
+    passage = "Presiden Susilo Bambang Yudhoyono meresmikan jembatan Suramadu di Surabaya."
+    (source / "passages.jsonl").write_text(json.dumps({"i": 0, "text": passage}) + "\n")
+    question = {"id": 1, "passage": 0, "question": "Siapa yang meresmikan?", "answer": "Susilo"}
+    (source / "questions-dev.jsonl").write_text(json.dumps(question) + "\n")
+    articles, facqa_set, _ = facqa.convert(
+        source, tmp_path / "out", ROOT / "eval" / "seed_set.jsonl"
+    )
+    assert any(i.filters for i in load_items(ROOT / "eval" / "seed_set.jsonl"))
+    assert not any(i.filters for i in load_items(facqa_set))
+    out = tmp_path / "run"
+    code = main(
+        [
+            "--index-dir",
+            str(tmp_path / "index"),
+            "eval",
+            "run",
+            "--retrieval-only",
+            "--corpus",
+            str(articles),
+            "--set",
+            str(facqa_set),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0 and (out / "result.json").exists()

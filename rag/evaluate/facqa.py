@@ -80,6 +80,7 @@ def _unanswerable(item: EvalItem, prefix: str) -> EvalItem:
         gold_quotes=(),
         reference_answer="",
         key_facts=(),
+        filters={},  # a seed question's outlet is not in the other corpus: ask it unfiltered
     )
 
 

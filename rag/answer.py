@@ -34,7 +34,7 @@ from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
-from rag.grounding import anchors, names_held, ungrounded
+from rag.grounding import anchors, names_held, restates, ungrounded
 from rag.language import detect_language
 from rag.prompts import ABSTAIN_MARK, not_in_sources
 from rag.query import search_query
@@ -74,7 +74,10 @@ class Answer:
     ``unsupported`` (no claim supported by a passage), ``ungrounded`` (a number, or a name
     in an untranslated answer, that no passage contains)."""
     dropped: tuple[str, ...] = ()
-    """Claims of the model's text that no passage supports (removed from ``text``)."""
+    """Claims of the model's text that no passage supports, or that only repeat the question
+    (removed from ``text``)."""
+    draft: str = ""
+    """The model's text as it wrote it, before the checks ("" when the model was not asked)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +91,7 @@ class Answer:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "abstain_reason": self.abstain_reason,
             "dropped": list(self.dropped),
+            "draft": self.draft,
         }
 
 
@@ -167,10 +171,11 @@ class Answerer:
             raise LLMError("the language model failed: " + "; ".join(failures))
         timings["generate"] = time.perf_counter() - generating
         checking = time.perf_counter()
-        answer = self.finish(question, "".join(generated), evidence, backend, language, standalone)
+        draft = "".join(generated)
+        answer = self.finish(question, draft, evidence, backend, language, standalone)
         timings["check"] = time.perf_counter() - checking
         timings["total"] = time.perf_counter() - clock
-        yield replace(answer, timings=timings)
+        yield replace(answer, timings=timings, draft=draft)
 
     def unanswerable(self, question: str, hits: Sequence[Hit], language: str) -> str:
         """Why the passages cannot answer, judged before the model is asked: ``retrieval``
@@ -196,13 +201,17 @@ class Answerer:
         hits = evidence.hits
         text, _, invalid = parse_citations(raw.replace(ABSTAIN_MARK, ""), len(hits))
         checked = check(text, evidence, self.embedder, self.calibration)
+        echo = bool(checked.text) and restates(strip_markers(checked.text), question, standalone)
+        if echo:  # it repeats the question: only the sentences that answer it can stand in
+            checked = Checked("", {}, (*checked.dropped, checked.text))
+        added = self.missed(checked, evidence, language)
         untranslated = all(hit.language == language for hit in hits)
         reason = ""
         if ABSTAIN_MARK in raw.upper().replace(" ", "_") or not text.strip():
             reason = "declined"
         elif ungrounded(strip_markers(text), question, hits, untranslated):
             reason = "ungrounded"  # a model that invents a number or a name is not trusted
-        elif not checked.text:
+        elif not checked.text and not (echo and added):
             reason = "unsupported"
         if reason:
             return Answer(
@@ -220,8 +229,8 @@ class Answerer:
         supported = self.calibration.supported
         quoted = {n: (i, score >= supported) for n, (i, score) in checked.support.items()}
         text = checked.text
-        for i in self.missed(checked, evidence, language):
-            text = markers_inside(f"{text} {cited_sentence(evidence, i)}")
+        for i in added:
+            text = markers_inside(f"{text} {cited_sentence(evidence, i)}".lstrip())
             quoted[evidence.spans[i][0]] = (i, True)  # the sentence that answers is the quote
         citations = tuple(citation(n, evidence, *quoted[n]) for n in cited_numbers(text))
         return Answer(

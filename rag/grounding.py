@@ -69,6 +69,16 @@ def ungrounded(claims: str, question: str, hits: Sequence[Hit], same_language: b
     return invented
 
 
+def restates(claims: str, *asked: str) -> bool:
+    """True when ``claims`` holds no word that the question (``asked``: as put, and as
+    rewritten) does not: it repeats the question instead of answering it. A small model does
+    this ("Bahan bakar ... yang harganya turun ... mulai 1 Januari 2006 [1]." for "Apakah bahan
+    bakar ... yang harganya turun ... mulai 1 Januari 2006?"), and the passage it restates
+    supports it, so the support check alone lets it through."""
+    words = set(re.findall(r"\w+", " ".join(asked).casefold()))
+    return all(word in words for word in re.findall(r"\w+", claims.casefold()))
+
+
 def names_held(question: str, hits: Sequence[Hit]) -> float:
     """Share of the question's names that the passages hold (1.0 when it names nothing).
 

@@ -205,6 +205,16 @@ def test_the_answering_sentence_an_answer_left_out_is_added_and_cited(
     assert frigate and frigate[0].supported and f"[{frigate[0].n}]" in answer.text
 
 
+def test_an_answer_that_repeats_the_question_gives_way_to_the_sentence_that_answers(
+    seeded: RAG, llm_replies
+) -> None:
+    llm_replies["answer"] = "Kapal yang dinaiki Kim dan Shoigu [1]."
+    answer = ask(seeded, "Kapal apa yang dinaiki Kim dan Shoigu?")
+    assert not answer.abstained and answer.dropped == ("Kapal yang dinaiki Kim dan Shoigu [1].",)
+    assert answer.text.startswith("Kim dan Shoigu kemudian menaiki fregat Marsekal Shaposhnikov")
+    assert [c.passage.source for c in answer.citations] == [KINZHAL]
+
+
 def test_no_sentence_in_another_language_is_added_to_an_answer(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "Shoigu handed Kim a letter from Putin [1]."
     answer = ask(seeded, "Who led the Chinese delegation?")

@@ -9,7 +9,7 @@ from conftest import ROOT
 
 from rag.evaluate.facqa import convert, spellings
 from rag.evaluate.items import load_items
-from rag.grounding import anchors, names_held, numbers
+from rag.grounding import anchors, names_held, numbers, restates
 from rag.search import Hit
 
 
@@ -21,6 +21,16 @@ def test_numbers_read_the_same_in_both_languages() -> None:
 def test_anchors_are_names_and_numbers_not_sentence_openers() -> None:
     claim = "Kim boarded the frigate Marsekal Shaposhnikov in 2023."
     assert anchors(claim) == {"marsekal", "shaposhnikov", "2023"}
+
+
+def test_an_answer_restates_the_question_when_it_adds_no_word_of_its_own() -> None:
+    question = "Apakah bahan bakar Pertamina yang harganya turun mulai 1 Januari 2006?"
+    assert restates("Bahan bakar Pertamina yang harganya turun mulai 1 Januari 2006", question)
+    assert not restates("Pertamax, bahan bakar Pertamina yang harganya turun", question)
+    # a follow-up's rewritten question counts as asked
+    follow_up = ("Apa yang dia lihat?", "Apa yang Kim lihat di fregat?")
+    assert restates("Yang Kim lihat di fregat", *follow_up)
+    assert not restates("Yang Kim lihat di fregat", follow_up[0])
 
 
 def passage(text: str, title: str = "") -> Hit:

@@ -138,6 +138,7 @@ def run(
             row.update(score_answer(item, answer))
             row["answer"] = answer.text
             row["abstain_reason"] = answer.abstain_reason
+            row["draft"] = answer.draft
             row["citations"] = [f"[{c.n}] {c.passage.source}" for c in answer.citations]
         else:
             question = search_query(item.question, item.history, (), engine.settings)

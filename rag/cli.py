@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -355,18 +356,24 @@ def _stream_then_replace(events: Iterator[str | rag.Sources | rag.Answer], out: 
     from rich.text import Text
 
     draft, answer = "", None
-    with Live(Text(""), console=out, auto_refresh=False, vertical_overflow="visible") as live:
+    live = Live(Text(""), console=out, auto_refresh=False, vertical_overflow="visible")
+    # off a terminal Live prints only its last frame, cut to the console's width (80 columns)
+    with live if out.is_terminal else contextlib.nullcontext():
         for item in events:
             if isinstance(item, str):
                 draft += item
-                live.update(Text(draft), refresh=True)
+                if live.is_started:
+                    live.update(Text(draft), refresh=True)
             elif isinstance(item, rag.Sources):
                 print_reading(item, out)
             else:
                 answer = item
         if answer is None:  # the engine always ends a stream with its Answer
             raise KabarError("the answer stream ended without an answer")
-        live.update(Text(answer.text, style="bold" if answer.text != draft.strip() else ""))
+        if live.is_started:
+            live.update(Text(answer.text, style="bold" if answer.text != draft.strip() else ""))
+        else:
+            out.print(answer.text, markup=False)
     return answer
 
 

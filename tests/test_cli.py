@@ -194,7 +194,7 @@ def test_ask_prints_the_checked_answer_once(
     """Checking drops the marker [9] (no such passage): the streamed draft is replaced."""
     litellm = litellm_module()
     original = litellm.completion
-    draft = "Kim saw the Kinzhal missile system [1][9]."
+    draft = "Kim saw the Kinzhal missile system on its MiG-31I carrier at Knevichi airfield [1][9]."
 
     def completion(*args, **kwargs):
         return original(*args, **{**kwargs, "mock_response": draft})
@@ -204,11 +204,11 @@ def test_ask_prints_the_checked_answer_once(
     code = main(["--index-dir", index, "ask", "What did Kim inspect?", "--llm", "openai/x"])
     printed = capsys.readouterr().out
     assert code == 0
-    assert printed.count("Kim saw the Kinzhal missile system") == 1
+    assert printed.count("Kim saw the Kinzhal missile system") == 1  # whole, though > 80 chars
     lines = printed.splitlines()
     assert lines[0] == "reading:"  # the sources first, one line each, before the answer
     assert [re.match(r"  \[(\d)\] \S+\.txt: \S", line) is not None for line in lines[1:6]] == [
         True
     ] * 5
-    assert re.fullmatch(r"Kim saw the Kinzhal missile system \[[1-5]\]\.", lines[6])
+    assert re.fullmatch(r"Kim saw the Kinzhal .* Knevichi airfield \[[1-5]\]\.", lines[6])
     assert "[9]" not in printed

@@ -36,7 +36,7 @@ from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
 from rag.grounding import anchors, names_held, restates, ungrounded
 from rag.language import detect_language
-from rag.prompts import ABSTAIN_MARK, not_in_sources
+from rag.prompts import ABSTAIN_MARK, declines, not_in_sources
 from rag.query import search_query
 from rag.search import NO_FILTERS, Filters, Hit, Retriever
 
@@ -207,7 +207,7 @@ class Answerer:
         added = self.missed(checked, evidence, language)
         untranslated = all(hit.language == language for hit in hits)
         reason = ""
-        if ABSTAIN_MARK in raw.upper().replace(" ", "_") or not text.strip():
+        if declines(raw) or not text.strip():
             reason = "declined"
         elif ungrounded(strip_markers(text), question, hits, untranslated):
             reason = "ungrounded"  # a model that invents a number or a name is not trusted

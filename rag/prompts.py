@@ -20,6 +20,14 @@ ABSTAIN_MARK = "NOT_IN_SOURCES"
 """What the system prompt tells the model to reply when the passages do not hold the answer."""
 
 
+def declines(reply: str) -> bool:
+    """True when the model's reply holds ``ABSTAIN_MARK``, also as a small model mangles it:
+    spaced ("Not in sources") or with its first word translated ("Tidak_in_sources", from
+    the local model answering an English question in Indonesian on the seed set)."""
+    upper = reply.upper()
+    return ABSTAIN_MARK in upper.replace(" ", "_") or "_IN_SOURCES" in upper
+
+
 class PromptError(KabarError):
     """A prompt template is missing or has placeholders kabar cannot fill."""
 

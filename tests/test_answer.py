@@ -102,6 +102,15 @@ def test_a_declined_or_unsupported_answer_abstains(seeded: RAG, llm_replies, rep
     assert answer.text == "The articles do not contain the answer to this question."
 
 
+@pytest.mark.parametrize("reply", ["NOT_IN_SOURCES", "Not in sources.", "Tidak_in_sources [4]"])
+def test_the_abstain_mark_is_read_also_when_the_model_mangles_it(
+    seeded: RAG, llm_replies, reply: str
+) -> None:
+    llm_replies["answer"] = reply
+    answer = ask(seeded, "How many North Korean students study at the Far Eastern University?")
+    assert answer.abstained and answer.abstain_reason == "declined"
+
+
 @pytest.mark.parametrize(
     "question, language",
     [

@@ -9,11 +9,17 @@ when no claim is supported, or when it states a number (or, in the passages' own
 name) no passage holds. A claim the model left uncited gets the passage that supports it, and a
 sentence in the answer's language that answers the question by itself but that the answer left
 out is added, cited, so a weak model's answer still carries the evidence.
+
+A model answers in the language most passages are written in, where it copies names and facts
+instead of translating them as it reads, and where the checks and the completing compare like
+with like; the checked answer is then translated into the question's language (streamed), and
+kept as written, with a note, when the translation loses a mark or a number or fails the check.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Generator as Generator_
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,9 +40,9 @@ from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
-from rag.grounding import anchors, names_held, restates, ungrounded
+from rag.grounding import anchors, names_held, numbers, restates, ungrounded
 from rag.language import detect_language
-from rag.prompts import ABSTAIN_MARK, declines, not_in_sources
+from rag.prompts import ABSTAIN_MARK, declines, localized, not_in_sources
 from rag.query import search_query
 from rag.search import NO_FILTERS, Filters, Hit, Retriever
 
@@ -67,7 +73,8 @@ class Answer:
     invalid_citations: tuple[int, ...] = ()
     """Numbers the model cited that point to no passage (removed from ``text``)."""
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds: rewrite, retrieve, first_token, generate, check, total."""
+    """Seconds: rewrite, retrieve, sources, first_token, generate, check, translate (when the
+    answer was written in the passages' language), total."""
     abstain_reason: str = ""
     """Why it abstained: ``retrieval`` (nothing close enough), ``names`` (the passages lack most
     of what the question names), ``declined`` (the model said so),
@@ -77,7 +84,8 @@ class Answer:
     """Claims of the model's text that no passage supports, or that only repeat the question
     (removed from ``text``)."""
     draft: str = ""
-    """The model's text as it wrote it, before the checks ("" when the model was not asked)."""
+    """The model's text as it wrote it, before the checks and any translation ("" when the
+    model was not asked)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,12 +163,13 @@ class Answerer:
         generating = time.perf_counter()
         failures: list[str] = []
         for backend in backends:
+            drafting = self.drafting_language(backend, evidence, language)
             try:
-                for delta in backend.answer(question, evidence, language):
-                    if not generated:
-                        timings["first_token"] = time.perf_counter() - clock
+                for delta in backend.answer(question, evidence, drafting):
                     generated.append(delta)
-                    yield delta
+                    if drafting == language:
+                        timings.setdefault("first_token", time.perf_counter() - clock)
+                        yield delta
             except LLMError as exc:
                 if generated:  # the answer was under way: say so rather than start over
                     raise LLMError(f"{exc} (after {len(generated)} chunks of the answer)") from None
@@ -172,10 +181,67 @@ class Answerer:
         timings["generate"] = time.perf_counter() - generating
         checking = time.perf_counter()
         draft = "".join(generated)
-        answer = self.finish(question, draft, evidence, backend, language, standalone)
+        # the model may answer in the question's language anyway: check it as it is written
+        in_drafting = drafting != language and detect_language(draft) == drafting
+        written = drafting if in_drafting else language
+        if written == language != drafting:  # held back while its language was unknown
+            timings.setdefault("first_token", time.perf_counter() - clock)
+            yield draft
+        answer = self.finish(question, draft, evidence, backend, standalone, language, written)
         timings["check"] = time.perf_counter() - checking
+        if written != language:
+            translating = time.perf_counter()
+            answer = yield from self.translated(
+                answer, evidence, backend, written, language, clock, timings
+            )
+            timings["translate"] = time.perf_counter() - translating
         timings["total"] = time.perf_counter() - clock
         yield replace(answer, timings=timings, draft=draft)
+
+    @staticmethod
+    def drafting_language(backend: Generator, evidence: Evidence, language: str) -> str:
+        """The language the model answers in before any translation: the one most passages are
+        in, when the backend translates (a model reads and checks best in the passages' own
+        words), else the question's."""
+        return (evidence.language or language) if backend.translates else language
+
+    def translated(
+        self,
+        answer: Answer,
+        evidence: Evidence,
+        backend: Generator,
+        source: str,
+        target: str,
+        clock: float,
+        timings: dict[str, float],
+    ) -> Generator_[str, None, Answer]:
+        """Stream the checked ``answer`` translated from ``source`` into ``target`` and return
+        it. The translation must keep the answer's ``[n]`` marks and numbers, and each of its
+        sentences must pass the claim check; otherwise (or when the model fails) the checked
+        answer stays as written, with a note saying so, rather than mistranslated."""
+        if answer.abstained:
+            return answer
+        pieces: list[str] = []
+        try:
+            for delta in backend.translate(answer.text, source, target):
+                timings.setdefault("first_token", time.perf_counter() - clock)
+                pieces.append(delta)
+                yield delta
+        except LLMError:
+            pieces = []
+        text, _, invalid = parse_citations("".join(pieces), len(evidence.hits))
+        text = markers_inside(text.strip())
+        kept = (
+            text
+            and not invalid
+            and set(cited_numbers(text)) == set(cited_numbers(answer.text))
+            and numbers(strip_markers(text)) == numbers(strip_markers(answer.text))
+            and not check(text, evidence, self.embedder, self.calibration).dropped
+        )
+        if kept:
+            return replace(answer, text=text)
+        note = localized("not_translated", target, self.settings)
+        return replace(answer, text=f"{answer.text}\n\n{note}")
 
     def unanswerable(self, question: str, hits: Sequence[Hit], language: str) -> str:
         """Why the passages cannot answer, judged before the model is asked: ``retrieval``
@@ -194,18 +260,20 @@ class Answerer:
         raw: str,
         evidence: Evidence,
         backend: Generator,
-        language: str,
         standalone: str,
+        asked: str,
+        written: str,
     ) -> Answer:
-        """Parse and check citations and claims; abstain when nothing checked remains."""
+        """Parse and check citations and claims of ``raw`` (written in language ``written``);
+        abstain, in the question's language ``asked``, when nothing checked remains."""
         hits = evidence.hits
         text, _, invalid = parse_citations(raw.replace(ABSTAIN_MARK, ""), len(hits))
         checked = check(text, evidence, self.embedder, self.calibration)
         echo = bool(checked.text) and restates(strip_markers(checked.text), question, standalone)
         if echo:  # it repeats the question: only the sentences that answer it can stand in
             checked = Checked("", {}, (*checked.dropped, checked.text))
-        added = self.missed(checked, evidence, language)
-        untranslated = all(hit.language == language for hit in hits)
+        added = self.missed(checked, evidence, asked, written)
+        untranslated = all(hit.language == written for hit in hits)
         reason = ""
         if declines(raw) or not text.strip():
             reason = "declined"
@@ -216,7 +284,7 @@ class Answerer:
         if reason:
             return Answer(
                 question,
-                not_in_sources(language, self.settings),
+                not_in_sources(asked, self.settings),
                 (),
                 True,
                 backend.name,
@@ -245,22 +313,23 @@ class Answerer:
             dropped=checked.dropped,
         )
 
-    def missed(self, checked: Checked, evidence: Evidence, language: str) -> list[int]:
-        """The sentences in the answer's language that answer the question by themselves (the
-        extractive answer) and that the checked answer neither draws on nor restates: their
-        names and numbers are not in it.
+    def missed(self, checked: Checked, evidence: Evidence, asked: str, written: str) -> list[int]:
+        """The sentences in the answer's language (``written``) that answer the question (asked
+        in ``asked``) by themselves (the extractive answer) and that the checked answer neither
+        draws on nor restates: their names and numbers are not in it.
 
         Only sentences in the answer's language: on the seed set, having the model translate
         the English questions' sentences made 1 more of 34 answers right, cost a second model
         call (answer p95 18 s -> 37 s) and cited wrong passages (cross-language sentence
-        matching is weaker), while the Indonesian answers gained 7 of 31.
+        matching is weaker), while the Indonesian answers gained 7 of 31. An answer drafted in
+        the passages' language is completed before it is translated.
         """
         drawn_on = {i for i, _ in checked.support.values()}
         said = anchors(strip_markers(checked.text))
         return [
             i
-            for i in key_sentences(evidence, self.calibration, language)
-            if evidence.hit_of(i).language == language
+            for i in key_sentences(evidence, self.calibration, asked)
+            if evidence.hit_of(i).language == written
             and i not in drawn_on
             and not anchors(evidence.sentence(i)) <= said
         ]

@@ -8,7 +8,7 @@ answerer answers with the sentences closest to the question.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -77,6 +77,12 @@ class Evidence:
     def numbers(self) -> list[int]:
         """The passage numbers, 1-based, as the answer cites them."""
         return list(range(1, len(self.hits) + 1))
+
+    @property
+    def language(self) -> str:
+        """The language most passages are written in (on a tie, the best-ranked one's)."""
+        counts = Counter(hit.language for hit in self.hits if hit.language)
+        return counts.most_common(1)[0][0] if counts else ""
 
     def rows(self, n: int) -> list[int]:
         """Indices (into ``spans``) of passage ``n``'s sentences."""

@@ -16,7 +16,7 @@ from rag.calibration import Calibration
 from rag.citations import markers_inside
 from rag.config import Settings
 from rag.evidence import Evidence
-from rag.prompts import ABSTAIN_MARK, answer_messages
+from rag.prompts import ABSTAIN_MARK, answer_messages, translate_request
 
 EXTRACTIVE = "extractive"
 EXTRACTIVE_TIE = 0.01  # a second passage's sentence this close to the best is quoted too
@@ -26,6 +26,9 @@ class Generator(Protocol):
     """Writes a cited answer from evidence; may also write free text (question rewriting)."""
 
     name: str
+    translates: bool
+    """True when it writes its own text, so it can draft in the passages' language and
+    translate the checked answer; False when it quotes the passages as they are."""
 
     def answer(self, question: str, evidence: Evidence, language: str) -> Iterator[str]:
         """Text deltas of an answer citing passages as ``[n]``, or ``ABSTAIN_MARK``."""
@@ -35,9 +38,15 @@ class Generator(Protocol):
         """The reply to a free-text request; None when the backend writes no free text."""
         ...
 
+    def translate(self, text: str, source: str, target: str) -> Iterator[str]:
+        """Text deltas of ``text``, an answer with ``[n]`` marks, in language ``target``."""
+        ...
+
 
 class LLMGenerator:
     """Any litellm model, including the in-process local one."""
+
+    translates = True
 
     def __init__(self, model: str, settings: Settings) -> None:
         self.name = model
@@ -51,12 +60,17 @@ class LLMGenerator:
         messages = [{"role": "user", "content": request}]
         return llm.complete(messages, self.name, self.settings, max_tokens=max_tokens)
 
+    def translate(self, text: str, source: str, target: str) -> Iterator[str]:
+        request = translate_request(text, source, target, self.settings)
+        return llm.stream([{"role": "user", "content": request}], self.name, self.settings)
+
 
 class ExtractiveGenerator:
     """No model: the passage sentence closest to the question (and a near-tie from another
     passage), cited; ``ABSTAIN_MARK`` when no sentence is close enough."""
 
     name = EXTRACTIVE
+    translates = False
 
     def __init__(self, calibration: Calibration) -> None:
         self.calibration = calibration
@@ -70,11 +84,14 @@ class ExtractiveGenerator:
     def write(self, request: str, max_tokens: int) -> str | None:
         return None
 
+    def translate(self, text: str, source: str, target: str) -> Iterator[str]:
+        return iter([text])  # quotes stay as the passages wrote them (``translates`` is False)
+
 
 def key_sentences(evidence: Evidence, calibration: Calibration, language: str) -> list[int]:
-    """The sentences that answer the question by themselves (indices into ``evidence.spans``):
-    the closest one, and a near-tie from another passage; none when the closest is under the
-    calibration's extractive floor."""
+    """The sentences that answer the question (asked in ``language``) by themselves (indices
+    into ``evidence.spans``): the closest one, and a near-tie from another passage; none when
+    the closest is under the calibration's extractive floor for its language."""
     order = [int(i) for i in np.argsort(-evidence.scores)]
     if not order:
         return []

@@ -56,8 +56,14 @@ def prompt(name: str, settings: Settings | None = None, **values: str) -> str:
 
 def not_in_sources(language: str, settings: Settings | None = None) -> str:
     """The abstention text in the question's language; in English when kabar has none in it."""
-    name = f"not_in_sources.{language}.md"
-    return prompt(name if _exists(name, settings) else f"not_in_sources.{DEFAULT}.md", settings)
+    return localized("not_in_sources", language, settings)
+
+
+def localized(name: str, language: str, settings: Settings | None = None) -> str:
+    """The text ``<name>.<language>.md``; the English one when kabar has none in that
+    language."""
+    file = f"{name}.{language}.md"
+    return prompt(file if _exists(file, settings) else f"{name}.{DEFAULT}.md", settings)
 
 
 def _language_rule(language: str, settings: Settings) -> str:
@@ -108,6 +114,18 @@ def answer_messages(
         {"role": "system", "content": prompt("system.md", settings)},
         {"role": "user", "content": user},
     ]
+
+
+def translate_request(text: str, source: str, target: str, settings: Settings) -> str:
+    """The request to translate a checked answer (``[n]`` marks kept) from ``source`` into
+    ``target`` (ISO 639-1 codes)."""
+    return prompt(
+        "translate.md",
+        settings,
+        text=text,
+        source=language_name(source),
+        target=language_name(target),
+    )
 
 
 def _fence(text: str) -> str:

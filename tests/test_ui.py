@@ -202,7 +202,8 @@ def test_filters_beside_the_chat_and_the_timeline_tab(page) -> None:
     date_from.press("Tab")
     ask(page, "What happened between Kim and Russia?", page.get_by_test_id("bot").count())
     sources = page.locator(".kabar-sources").inner_text()
-    assert KINZHAL in sources and "2023-07" not in sources, sources  # September articles only
+    # the answer cites September articles only (which ones depends on the model's answer)
+    assert "2023-09-" in sources and "2023-07" not in sources, sources
     page.get_by_role("tab", name="Timeline").click()
     topic = page.locator("#kabar-timeline-topic textarea").first
     topic.fill("Kim Jong Un and Russia")

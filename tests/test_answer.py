@@ -282,8 +282,22 @@ def test_a_translation_that_fails_its_check_leaves_the_checked_answer_with_a_not
     llm_replies["translate"] = lambda prompt: translation.format(marks=marks(prompt))
     answer = ask(seeded, "Which frigate did Kim board?")
     checked, note = answer.text.split("\n\n")
-    assert checked.startswith(llm_replies["answer"]) and "translation lost" in note
+    assert checked.startswith(llm_replies["answer"]) and "the translation did not keep" in note
     assert KINZHAL in [c.passage.source for c in answer.citations]
+
+
+def test_the_note_on_an_untranslated_answer_is_in_the_question_language(
+    seeded: RAG, llm_replies
+) -> None:
+    question = "Sur quelle frégate Kim est-il monté avec Shoigu ?"
+    hits = seeded.search(question)
+    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    llm_replies["answer"] = f"Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov [{n}]."
+    llm_replies["translate"] = "Kim et Shoigu sont montés à bord de la frégate."  # marks lost
+    answer = ask(seeded, question)
+    checked, note = answer.text.split("\n\n")
+    assert checked.startswith(llm_replies["answer"]) and "la traduction ne conservait" in note
+    assert "into French" in llm_replies["prompts"][-1][-1]["content"]
 
 
 def test_an_answer_written_in_the_question_language_anyway_is_not_translated(

@@ -117,6 +117,14 @@ class LexicalIndex:
         vocab = self._bm25.vocab_dict
         return sum(1 for t in tokens if t in vocab) / len(tokens)
 
+    def unseen(self, text: str) -> set[str]:
+        """The words of ``text`` (tokenized as for search) that no indexed passage holds; none
+        while nothing is indexed."""
+        if self._bm25 is None:
+            return set()
+        vocab = self._bm25.vocab_dict
+        return {t for t in tokenize(text) if t not in vocab}
+
     def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Up to ``n`` (chunk id, BM25 score) pairs with a positive score, best first."""
         if self._bm25 is None or not self.ids:

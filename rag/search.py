@@ -250,6 +250,11 @@ class Retriever:
                 values.append(record.metadata.get(name, 0 if name == "date_num" else ""))
         self.lexical.build(revision, ids, texts, columns)
 
+    def unseen(self, text: str) -> set[str]:
+        """The words of ``text`` that no indexed passage holds (lower-cased, as BM25 keeps them)."""
+        self.refresh()
+        return self.lexical.unseen(text)
+
     def search(self, query: str, k: int, filters: Filters = NO_FILTERS) -> list[Hit]:
         """The ``k`` best passages for ``query`` within ``filters`` and the question's period."""
         self.refresh()

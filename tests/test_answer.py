@@ -454,6 +454,18 @@ def test_a_question_naming_what_no_passage_names_abstains_before_the_model(
     assert llm_replies["prompts"]
 
 
+def test_a_question_naming_what_no_article_names_abstains_before_the_model(
+    seeded: RAG, llm_replies
+) -> None:
+    # the passages hold Shoigu, Kim and Jong (3 of 4 names, enough), but no seed names Prabowo
+    question = "Apa yang dikatakan Shoigu kepada Kim Jong Un tentang Prabowo?"
+    llm_replies["answer"] = "Shoigu menyerahkan surat kepada Kim dari Presiden Rusia [1]."
+    answer = ask(seeded, question)
+    assert answer.abstained and answer.abstain_reason == "names"
+    assert not llm_replies["prompts"]  # the model was never asked
+    assert not ask(seeded, question.replace("Prabowo", "Putin")).abstained
+
+
 def test_an_answer_with_an_invented_number_abstains(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "The Kinzhal missile has a range of 2,000 kilometres [1]."
     answer = ask(seeded, "What is the range of the Kinzhal missile shown to Kim?")

@@ -18,6 +18,7 @@ kept as written, with a note, when the translation loses a mark or a number or f
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Generator as Generator_
 from collections.abc import Iterator, Sequence
@@ -139,6 +140,10 @@ class Answerer:
         reason = self.unanswerable(standalone, hits, language)
         if reason:
             text = not_in_sources(language, self.settings)
+            unseen = self.unmentioned(standalone, hits) if reason == "names" else []
+            if unseen:  # say which, so that a misspelt name can be put right
+                listed = ", ".join(unseen)
+                text += " " + localized("not_mentioned", language, self.settings, names=listed)
             yield text
             timings["total"] = time.perf_counter() - clock
             yield Answer(
@@ -263,10 +268,15 @@ class Answerer:
             return ""
         if names_held(question, hits) < self.calibration.names_held:
             return "names"
+        return "names" if self.unmentioned(question, hits) else ""
+
+    def unmentioned(self, question: str, hits: Sequence[Hit]) -> list[str]:
+        """The question's names, as it writes them, that no indexed article holds (the
+        retrieved ``hits``' titles count as held: BM25 indexes passage text only)."""
         unseen = self.retriever.unseen(" ".join(names(question)))
-        if unseen - set(tokenize(" ".join(hit.title for hit in hits))):  # titles: not in BM25
-            return "names"
-        return ""
+        unseen -= set(tokenize(" ".join(hit.title for hit in hits)))
+        written = re.findall(r"\w[\w\-]*", question)
+        return list(dict.fromkeys(w for w in written if unseen & set(tokenize(w))))
 
     def finish(
         self,

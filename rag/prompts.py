@@ -59,11 +59,11 @@ def not_in_sources(language: str, settings: Settings | None = None) -> str:
     return localized("not_in_sources", language, settings)
 
 
-def localized(name: str, language: str, settings: Settings | None = None) -> str:
-    """The text ``<name>.<language>.md``; the English one when kabar has none in that
-    language."""
+def localized(name: str, language: str, settings: Settings | None = None, **values: str) -> str:
+    """The text ``<name>.<language>.md`` (placeholders filled); the English one when kabar has
+    none in that language."""
     file = f"{name}.{language}.md"
-    return prompt(file if _exists(file, settings) else f"{name}.{DEFAULT}.md", settings)
+    return prompt(file if _exists(file, settings) else f"{name}.{DEFAULT}.md", settings, **values)
 
 
 def _language_rule(language: str, settings: Settings) -> str:

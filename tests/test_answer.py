@@ -448,6 +448,7 @@ def test_a_question_naming_what_no_passage_names_abstains_before_the_model(
     llm_replies["answer"] = "Erdogan bertemu Shoigu pada hari Rabu [1]."
     answer = ask(seeded, "Kapan Erdogan bertemu Shoigu di Ankara?")
     assert answer.abstained and answer.abstain_reason == "names"
+    assert "menyebut Erdogan, Ankara." in answer.text
     assert not llm_replies["prompts"]  # the model was never asked
     llm_replies["answer"] = "Kim disambut oleh Shoigu di Vladivostok [1]."
     assert not ask(seeded, "Siapa yang menyambut Kim di Vladivostok?").abstained
@@ -462,6 +463,7 @@ def test_a_question_naming_what_no_article_names_abstains_before_the_model(
     llm_replies["answer"] = "Shoigu menyerahkan surat kepada Kim dari Presiden Rusia [1]."
     answer = ask(seeded, question)
     assert answer.abstained and answer.abstain_reason == "names"
+    assert answer.text.endswith("Tidak ada artikel yang menyebut Prabowo.")  # says which
     assert not llm_replies["prompts"]  # the model was never asked
     assert not ask(seeded, question.replace("Prabowo", "Putin")).abstained
 

@@ -42,7 +42,7 @@ from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
 from rag.grounding import anchors, names, names_held, numbers, restates, ungrounded
-from rag.language import detect_language
+from rag.language import capitals_mark_names, detect_language
 from rag.lexical import tokenize
 from rag.prompts import ABSTAIN_MARK, declines, localized, not_in_sources
 from rag.query import search_query
@@ -260,11 +260,12 @@ class Answerer:
         FacQA never mentions; no answerable question of the seed set or of the 80 FacQA ones
         names what its index lacks (4 of all 311 FacQA dev questions do: names from the article
         around the passage, such as "AKR Corporindo"). Names are compared in the question's
-        own language only, as the share is ("China" is "Cina").
+        own language only, as the share is ("China" is "Cina"), and not in German, where a
+        capital marks every noun ("Mit welchem Ergebnis verlor München ...?").
         """
         if not hits or hits[0].similarity < self.calibration.floor(hits[0].language == language):
             return "retrieval"
-        if not all(hit.language == language for hit in hits):
+        if not all(hit.language == language for hit in hits) or not capitals_mark_names(language):
             return ""
         if names_held(question, hits) < self.calibration.names_held:
             return "names"
@@ -297,11 +298,11 @@ class Answerer:
         if echo:  # it repeats the question: only the sentences that answer it can stand in
             checked = Checked("", {}, (*checked.dropped, checked.text))
         added = self.missed(checked, evidence, asked, written)
-        untranslated = all(hit.language == written for hit in hits)
+        same_names = all(hit.language == written for hit in hits) and capitals_mark_names(written)
         reason = ""
         if declines(raw) or not text.strip():
             reason = "declined"
-        elif ungrounded(strip_markers(text), question, hits, untranslated):
+        elif ungrounded(strip_markers(text), question, hits, same_names):
             reason = "ungrounded"  # a model that invents a number or a name is not trusted
         elif not checked.text and not (echo and added):
             reason = "unsupported"

@@ -28,6 +28,7 @@ NAMES = {
     "nl": "Dutch",
 }
 _LETTER = re.compile(r"[^\W\d_]")
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 def detect_language(text: str) -> str:
@@ -46,3 +47,10 @@ def detect_language(text: str) -> str:
 def language_name(code: str) -> str:
     """The language's name in English, for a prompt ("answer in German"); the code otherwise."""
     return NAMES.get(code, f"the language with ISO 639-1 code {code!r}")
+
+
+def capitals_mark_names(language: str) -> bool:
+    """Whether a capital inside a sentence marks a name in ``language``: not in German, which
+    capitalises every noun ("Ergebnis", "result", is no name), so the checks that compare a
+    text's names with the articles' (``rag.grounding``) do not run there."""
+    return language not in _NOUNS_CAPITALISED

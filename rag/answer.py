@@ -13,7 +13,8 @@ out is added, cited, so a weak model's answer still carries the evidence.
 A model answers in the language most passages are written in, where it copies names and facts
 instead of translating them as it reads, and where the checks and the completing compare like
 with like; the checked answer is then translated into the question's language (streamed), and
-kept as written, with a note, when the translation loses a mark or a number or fails the check.
+kept as written, with a note, when the translation loses a mark, a number or a day, or fails the
+check.
 """
 
 from __future__ import annotations
@@ -41,7 +42,15 @@ from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
-from rag.grounding import anchors, names, names_held, numbers, restates, ungrounded
+from rag.grounding import (
+    anchors,
+    names,
+    names_held,
+    numbers,
+    restates,
+    ungrounded,
+    weekdays,
+)
 from rag.language import capitals_mark_names, detect_language
 from rag.lexical import tokenize
 from rag.prompts import ABSTAIN_MARK, declines, localized, not_in_sources
@@ -222,7 +231,8 @@ class Answerer:
         timings: dict[str, float],
     ) -> Generator_[str, None, Answer]:
         """Stream the checked ``answer`` translated from ``source`` into ``target`` and return
-        it. The translation must keep the answer's ``[n]`` marks and numbers, and each of its
+        it. The translation must keep the answer's ``[n]`` marks, numbers and days of the week
+        (on the seed set the model rendered "Sabtu", Saturday, as "Sunday"), and each of its
         sentences must pass the claim check; otherwise (or when the model fails) the checked
         answer stays as written, with a note saying so, rather than mistranslated."""
         if answer.abstained:
@@ -242,6 +252,7 @@ class Answerer:
             and not invalid
             and set(cited_numbers(text)) == set(cited_numbers(answer.text))
             and numbers(strip_markers(text)) == numbers(strip_markers(answer.text))
+            and weekdays(text) == weekdays(answer.text)
             and not check(text, evidence, self.embedder, self.calibration).dropped
         )
         if kept:

@@ -125,3 +125,32 @@ NUMBER_WORDS = {
     )
     for word in words
 }
+
+
+def weekdays(text: str) -> set[int]:
+    """The days of the week ``text`` names, 0 for Monday: "Sabtu" and "Saturday" -> {5}.
+
+    A translation that turns "Sabtu" (Saturday) into "Sunday" keeps every number and name, so
+    the days are compared on their own. Case-sensitive where a lowercase word means something
+    else ("minggu" is a week); French and Spanish write days in lowercase."""
+    return {
+        day for word in re.findall(r"[^\W\d_]+", text) if (day := WEEKDAYS.get(word)) is not None
+    }
+
+
+WEEKDAYS = {
+    word: day
+    for day, words in enumerate(
+        [
+            ("Monday", "Senin", "Montag", "lundi", "lunes"),
+            ("Tuesday", "Selasa", "Dienstag", "mardi", "martes"),
+            ("Wednesday", "Rabu", "Mittwoch", "mercredi", "miércoles"),
+            ("Thursday", "Kamis", "Donnerstag", "jeudi", "jueves"),
+            ("Friday", "Jumat", "Freitag", "vendredi", "viernes"),
+            ("Saturday", "Sabtu", "Samstag", "Sonnabend", "samedi", "sábado"),
+            ("Sunday", "Minggu", "Sonntag", "dimanche", "domingo"),
+        ]
+    )
+    for name in words
+    for word in {name, name[0].upper() + name[1:]}
+}

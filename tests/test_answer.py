@@ -286,6 +286,26 @@ def test_a_translation_that_fails_its_check_leaves_the_checked_answer_with_a_not
     assert KINZHAL in [c.passage.source for c in answer.citations]
 
 
+@pytest.mark.parametrize(
+    ("day", "kept"),
+    [("Saturday", True), ("Sunday", False)],  # the model wrote "Sunday"
+)
+def test_a_translation_must_keep_the_day_of_the_week(
+    seeded: RAG, llm_replies, day: str, kept: bool
+) -> None:
+    question = "When did Kim inspect the bombers and the hypersonic missiles?"
+    hits = seeded.search(question)
+    n = next(n for n, h in enumerate(hits, 1) if "pada hari Sabtu" in h.text)
+    llm_replies["answer"] = (
+        f"Kim meninjau pesawat pembom strategis dan rudal hipersonik pada hari Sabtu [{n}]."
+    )
+    # a translation true to everything but the day (the answer to translate comes last)
+    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace("Sabtu", day)
+    answer = ask(seeded, question)
+    assert (f"hari {day} [{n}]" in answer.text) is kept
+    assert ("the translation did not keep" in answer.text) is not kept
+
+
 def test_the_note_on_an_untranslated_answer_is_in_the_question_language(
     seeded: RAG, llm_replies
 ) -> None:

@@ -118,12 +118,14 @@ def test_kabar_eval_run_names_each_corpus_file_it_could_not_read(tmp_path: Path)
     assert cli.stderr.splitlines() == ["failed  blank.txt: blank.txt is empty"]
 
 
-def test_compare_lists_questions_that_flipped_from_right_to_wrong() -> None:
+def test_compare_lists_questions_that_flipped_either_way() -> None:
     row = {"id": "q01", "question": "What did Kim inspect?", "answerable": True}
-    base = result({"hit@5": 1.0}, [{**row, "hit@5": 1.0, "correct": 1.0}])
+    base = result({"hit@5": 1.0}, [{**row, "hit@5": 1.0, "correct": 0.0}])
     new = result({"hit@5": 0.0}, [{**row, "hit@5": 0.0, "correct": 1.0}])
     text, _ = compare(base, new, 0.02)
-    assert "q01 (retrieval): What did Kim inspect?" in text and "(answer)" not in text
+    worse, better = text.split("right before, wrong now:")[1].split("wrong before, right now:")
+    assert "q01 (retrieval): What did Kim inspect?" in worse and "(answer)" not in worse
+    assert "q01 (answer): What did Kim inspect?" in better and "(retrieval)" not in better
 
 
 def test_run_scores_a_set_and_writes_the_reports(seeded: RAG, tmp_path: Path) -> None:

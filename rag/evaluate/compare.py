@@ -26,7 +26,7 @@ def load_result(path: str | Path) -> dict[str, Any]:
 
 
 def compare(base: dict[str, Any], new: dict[str, Any], max_drop: float) -> tuple[str, bool]:
-    """A side-by-side table, the questions that flipped, and whether the gate passes.
+    """A side-by-side table, the questions that flipped either way, and whether the gate passes.
 
     A gated metric fails when it is worse in ``new`` by more than ``max_drop``.
     """
@@ -42,10 +42,13 @@ def compare(base: dict[str, Any], new: dict[str, Any], max_drop: float) -> tuple
             failed.append(name)
         table.append((name, f"{old:.3f}", f"{now:.3f}", f"{now - old:+.3f}", verdict))
     lines = [f"base: {label(base)}", f"new:  {label(new)}", "", *_columns(table)]
-    flips = flipped(base, new)
-    if flips:
-        lines += ["", "right before, wrong now:"]
-        lines += [f"  {i} ({what}): {question}" for i, what, question in flips]
+    # both ways: a local model's two runs of the same code differ on a few answers
+    for heading, flips in (
+        ("right before, wrong now:", flipped(base, new)),
+        ("wrong before, right now:", flipped(new, base)),
+    ):
+        if flips:
+            lines += ["", heading, *(f"  {i} ({what}): {question}" for i, what, question in flips)]
     passed = not failed
     verdict = (
         f"gate passed: no gated metric dropped more than {max_drop}"

@@ -12,7 +12,7 @@ from rag.calibration import Calibration
 from rag.chunk import sentences
 from rag.embed import Embedder
 from rag.evidence import Evidence
-from rag.grounding import support
+from rag.grounding import NAME_MIN_CHARS, support
 from rag.search import Hit
 
 # "[1]", "[1, 3]", "[2][3]", "[Passage 2]", "[sumber 1]"
@@ -101,7 +101,9 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
 
     A marker moves to another passage when that one supports the claim better by
     ``calibration.reattribute_margin``; a sentence without a marker gets the best passage's; a
-    claim whose best support is under ``calibration.supported`` is dropped.
+    claim whose best support is under ``calibration.supported`` is dropped, unless a passage
+    says it word for word: then that passage is cited. A bare name ("Syamsurizal") is too short
+    for the similarity to support it (on FacQA two right answers were dropped so).
     """
     best_support: dict[int, tuple[int, float]] = {}
     kept: list[str] = []
@@ -120,8 +122,16 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
         moved = {n: (top if scores[best[top]] - scores[best[n]] > margin else n) for n in numbers}
         cited = set(moved.values()) or {top}
         if max(float(scores[best[n]]) for n in cited) < calibration.supported:
-            dropped.append(claim)
-            continue
+            said = said_by(claim, evidence)
+            if not said:
+                dropped.append(claim)
+                continue
+            for n, i in said.items():  # word for word: supported, however short
+                best[n] = i
+                scores[i] = max(scores[i], calibration.supported)
+            top = max(said, key=lambda n: scores[best[n]])
+            moved = {n: (n if n in said else top) for n in numbers}
+            cited = set(moved.values()) or {top}
         if numbers:
             sentence = re.sub(r"\[(\d+)\]", _renumber(moved), sentence)
             sentence = re.sub(r"(\[\d+\])(?=.*\1)", "", sentence)  # [5][5] -> [5]
@@ -137,6 +147,19 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
             i = evidence.best(n)
             best_support[n] = (i, float(evidence.scores[i]))
     return Checked(checked, best_support, tuple(dropped))
+
+
+def said_by(claim: str, evidence: Evidence) -> dict[int, int]:
+    """Passage number -> its first sentence that holds ``claim`` word for word (case and
+    spacing aside, a final stop dropped)."""
+    words = " ".join(claim.casefold().split()).rstrip(".")
+    if len(words) < NAME_MIN_CHARS:  # shorter than any name: found anywhere
+        return {}
+    said: dict[int, int] = {}
+    for i in range(len(evidence.spans)):
+        if words in " ".join(evidence.sentence(i).casefold().split()):
+            said.setdefault(evidence.spans[i][0], i)
+    return said
 
 
 def _renumber(moved: dict[int, int]) -> Callable[[re.Match[str]], str]:

@@ -163,6 +163,19 @@ def test_a_claim_no_passage_supports_is_dropped(seeded: RAG, llm_replies) -> Non
     assert answer.dropped == ("Kim later went swimming with dolphins in the bay.",)
 
 
+def test_a_bare_name_a_passage_says_word_for_word_is_supported(seeded: RAG, llm_replies) -> None:
+    question = "Di lapangan terbang mana Shoigu memperlihatkan rudal Kinzhal?"
+    hits = seeded.search(question)
+    n = next(n for n, h in enumerate(hits, 1) if "Knevichi" in h.text)
+    other = n % len(hits) + 1  # cited to a passage that does not say it: the mark moves
+    llm_replies["answer"] = f"Knevichi [{other}]"  # too short for the similarity check alone
+    answer = ask(seeded, question)
+    assert not answer.abstained, answer.abstain_reason
+    assert answer.text.startswith(f"Knevichi [{n}]")
+    (knevichi,) = [c for c in answer.citations if c.n == n]
+    assert "lapangan terbang Knevichi" in knevichi.quote and knevichi.passage.source == KINZHAL
+
+
 def test_an_uncited_claim_gets_the_passage_that_supports_it(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "Li Hongzhong led the Chinese delegation."
     answer = ask(seeded, "Who led the Chinese delegation?")

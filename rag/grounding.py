@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.chunk import sentences
 from rag.evidence import Evidence
+from rag.lexical import STOPWORDS
 from rag.search import Hit
 
 ANCHOR_WEIGHT = 0.05
@@ -74,9 +75,12 @@ def restates(claims: str, *asked: str) -> bool:
     rewritten) does not: it repeats the question instead of answering it. A small model does
     this ("Bahan bakar ... yang harganya turun ... mulai 1 Januari 2006 [1]." for "Apakah bahan
     bakar ... yang harganya turun ... mulai 1 Januari 2006?"), and the passage it restates
-    supports it, so the support check alone lets it through."""
+    supports it, so the support check alone lets it through. Function words the question lacks
+    do not make an answer ("Surat kabar yang ... Koizumi ke kuil tersebut adalah [1]."); a
+    capitalised one may be a name ("WHO")."""
     words = set(re.findall(r"\w+", " ".join(asked).casefold()))
-    return all(word in words for word in re.findall(r"\w+", claims.casefold()))
+    added = [word for word in re.findall(r"\w+", claims) if word.casefold() not in words]
+    return all(word.islower() and word in STOPWORDS for word in added)
 
 
 def names_held(question: str, hits: Sequence[Hit]) -> float:

@@ -33,6 +33,15 @@ def test_an_answer_restates_the_question_when_it_adds_no_word_of_its_own() -> No
     assert not restates("Yang Kim lihat di fregat", follow_up[0])
 
 
+def test_an_answer_that_only_adds_function_words_restates_the_question() -> None:
+    question = "Surat kabar manakah yang menolak kunjungan Koizumi ke kuil tersebut?"
+    # a small model's FacQA answer: the question, "adalah" (is), and no newspaper
+    assert restates("Surat kabar yang menolak kunjungan Koizumi ke kuil tersebut adalah", question)
+    # a capitalised word the question lacks is taken as a name, even when it spells a stopword
+    asked = "Yan Tsyenwart bekerja sebagai direktur dimana?"
+    assert not restates("Yan Tsyenwart bekerja sebagai direktur di WHO", asked)
+
+
 def passage(text: str, title: str = "") -> Hit:
     return Hit("c", "d", "a.txt", title, "2023-09-16", text, 1.0, 0, len(text), language="id")
 

@@ -47,6 +47,7 @@ from rag.grounding import (
     names,
     names_held,
     numbers,
+    quantity_missing,
     restates,
     ungrounded,
     weekdays,
@@ -305,10 +306,17 @@ class Answerer:
         hits = evidence.hits
         text, _, invalid = parse_citations(raw.replace(ABSTAIN_MARK, ""), len(hits))
         checked = check(text, evidence, self.embedder, self.calibration)
-        echo = bool(checked.text) and restates(strip_markers(checked.text), question, standalone)
-        if echo:  # it repeats the question: only the sentences that answer it can stand in
+        claims = strip_markers(checked.text)
+        echo = bool(claims) and (
+            restates(claims, question, standalone) or quantity_missing(claims, question, standalone)
+        )
+        if echo:  # it repeats or misses the question: only sentences that answer it stand in
             checked = Checked("", {}, (*checked.dropped, checked.text))
-        added = self.missed(checked, evidence, asked, written)
+        added = [
+            i
+            for i in self.missed(checked, evidence, asked, written)
+            if not quantity_missing(evidence.sentence(i), question, standalone)
+        ]
         same_names = all(hit.language == written for hit in hits) and capitals_mark_names(written)
         reason = ""
         if declines(raw) or not text.strip():

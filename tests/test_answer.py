@@ -176,6 +176,18 @@ def test_a_bare_name_a_passage_says_word_for_word_is_supported(seeded: RAG, llm_
     assert "lapangan terbang Knevichi" in knevichi.quote and knevichi.passage.source == KINZHAL
 
 
+def test_a_how_far_answer_without_a_distance_gives_way_to_the_sentence_with_it(
+    seeded: RAG, llm_replies
+) -> None:
+    # the passage says the cosmodrome is "sekitar 8.000 km dari Moskow"; the draft says where
+    # Putin met Kim, which the passage supports, but not how far
+    llm_replies["answer"] = "Putin bertemu Kim di kosmodrom Vostochny [1]."
+    answer = ask(seeded, "Berapa jauh kosmodrom Vostochny dari Moskow?")
+    assert not answer.abstained, answer.abstain_reason
+    assert "8.000 km" in answer.text and "Putin bertemu Kim di kosmodrom" not in answer.text
+    assert any("8.000 km" in c.quote for c in answer.citations)
+
+
 def test_an_uncited_claim_gets_the_passage_that_supports_it(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "Li Hongzhong led the Chinese delegation."
     answer = ask(seeded, "Who led the Chinese delegation?")

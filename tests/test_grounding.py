@@ -9,7 +9,7 @@ from conftest import ROOT
 
 from rag.evaluate.facqa import convert, spellings
 from rag.evaluate.items import load_items
-from rag.grounding import anchors, names_held, numbers, restates
+from rag.grounding import anchors, names_held, numbers, quantity_missing, restates
 from rag.search import Hit
 
 
@@ -103,3 +103,13 @@ def test_facqa_becomes_articles_and_two_eval_sets(tmp_path: Path) -> None:
     crossed = load_items(cross)
     assert len(crossed) == len(seeds) + 1 and crossed[-1].id == "facqa-v1"
     assert not crossed[-1].answerable
+
+
+def test_an_answer_to_how_many_must_state_a_number_the_question_does_not() -> None:
+    question = "Berapa lama Shoigu tinggal di Korea Utara?"
+    assert quantity_missing("Shoigu tinggal di Korea Utara selama pertemuan pada Rabu", question)
+    assert not quantity_missing("Shoigu tinggal tiga hari di Korea Utara", question)
+    assert not quantity_missing("Ratusan orang menyambut Shoigu", "How many people met Shoigu?")
+    # a number the question already holds answers nothing; other questions need none
+    assert quantity_missing("Satelit Telkom-2 disewakan", "Berapa transponder Telkom-2?")
+    assert not quantity_missing("Shoigu tinggal di Pyongyang", "Di mana Shoigu tinggal?")

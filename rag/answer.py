@@ -307,10 +307,10 @@ class Answerer:
         text, _, invalid = parse_citations(raw.replace(ABSTAIN_MARK, ""), len(hits))
         checked = check(text, evidence, self.embedder, self.calibration)
         claims = strip_markers(checked.text)
-        echo = bool(claims) and (
+        off_question = bool(claims) and (
             restates(claims, question, standalone) or quantity_missing(claims, question, standalone)
         )
-        if echo:  # it repeats or misses the question: only sentences that answer it stand in
+        if off_question:  # it repeats or misses the question: answering sentences stand in
             checked = Checked("", {}, (*checked.dropped, checked.text))
         added = [
             i
@@ -323,7 +323,7 @@ class Answerer:
             reason = "declined"
         elif ungrounded(strip_markers(text), question, hits, same_names):
             reason = "ungrounded"  # a model that invents a number or a name is not trusted
-        elif not checked.text and not (echo and added):
+        elif not checked.text and not (off_question and added):
             reason = "unsupported"
         if reason:
             return Answer(

@@ -44,9 +44,9 @@ from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
 from rag.grounding import (
     anchors,
+    figures,
     names,
     names_held,
-    numbers,
     quantity_missing,
     restates,
     ungrounded,
@@ -232,8 +232,9 @@ class Answerer:
         timings: dict[str, float],
     ) -> Generator_[str, None, Answer]:
         """Stream the checked ``answer`` translated from ``source`` into ``target`` and return
-        it. The translation must keep the answer's ``[n]`` marks, numbers and days of the week
-        (on the seed set the model rendered "Sabtu", Saturday, as "Sunday"), and each of its
+        it. The translation must keep the answer's ``[n]`` marks, numbers (a date may change
+        form: "26/7/2023" as "July 26, 2023") and days of the week (on the seed set the model
+        rendered "Sabtu", Saturday, as "Sunday"), and each of its
         sentences must pass the claim check; otherwise (or when the model fails) the checked
         answer stays as written, with a note saying so, rather than mistranslated."""
         if answer.abstained:
@@ -252,7 +253,7 @@ class Answerer:
             text
             and not invalid
             and set(cited_numbers(text)) == set(cited_numbers(answer.text))
-            and numbers(strip_markers(text)) == numbers(strip_markers(answer.text))
+            and figures(strip_markers(text)) == figures(strip_markers(answer.text))
             and weekdays(text) == weekdays(answer.text)
             and not check(text, evidence, self.embedder, self.calibration).dropped
         )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.chunk import sentences
+from rag.clean import MONTHS
 from rag.evidence import Evidence
 from rag.lexical import STOPWORDS
 from rag.search import Hit
@@ -135,6 +136,18 @@ def numbers(text: str) -> set[str]:
     digits = {re.sub(r"[.,]", "", n) for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
     words = {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.casefold()) if w in NUMBER_WORDS}
     return digits | words
+
+
+def figures(text: str) -> set[str]:
+    """The numbers of ``text`` with English and Indonesian month names as their numbers:
+    "(26/7/2023)" and "(July 26, 2023)" hold the same figures, "June 26" does not. A translator
+    rewrites dates so; only capitalised full names count ("may" is a verb, "Mar" a word)."""
+    months = {
+        str(MONTHS[word.casefold()])
+        for word in re.findall(r"\b(?:[A-Z][a-z]{3,}|May|Mei)\b", text)
+        if word.casefold() in MONTHS
+    }
+    return numbers(text) | months
 
 
 NUMBER_WORDS = {

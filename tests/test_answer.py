@@ -331,6 +331,23 @@ def test_a_translation_must_keep_the_day_of_the_week(
     assert ("the translation did not keep" in answer.text) is not kept
 
 
+@pytest.mark.parametrize(
+    ("date", "kept"),
+    [("July 26, 2023", True), ("June 26, 2023", False)],  # the model wrote the first
+)
+def test_a_translation_may_write_a_date_in_words_but_must_keep_it(
+    seeded: RAG, llm_replies, date: str, kept: bool
+) -> None:
+    question = "When did Kim Jong-un meet Sergei Shoigu in Pyongyang?"
+    hits = seeded.search(question)
+    n = next(n for n, h in enumerate(hits, 1) if "pada Rabu (26/7/2023)" in h.text)
+    llm_replies["answer"] = f"Kim Jong-un bertemu dengan Sergei Shoigu pada Rabu (26/7/2023) [{n}]."
+    llm_replies["translate"] = f"Kim Jong-un met Sergei Shoigu on Wednesday ({date}) [{n}]."
+    answer = ask(seeded, question)
+    assert (f"({date}) [{n}]" in answer.text) is kept
+    assert ("the translation did not keep" in answer.text) is not kept
+
+
 def test_the_note_on_an_untranslated_answer_is_in_the_question_language(
     seeded: RAG, llm_replies
 ) -> None:

@@ -311,40 +311,42 @@ def test_a_translation_that_fails_its_check_leaves_the_checked_answer_with_a_not
     assert KINZHAL in [c.passage.source for c in answer.citations]
 
 
-@pytest.mark.parametrize(
-    ("day", "kept"),
-    [("Saturday", True), ("Sunday", False)],  # the model wrote "Sunday"
-)
-def test_a_translation_must_keep_the_day_of_the_week(
-    seeded: RAG, llm_replies, day: str, kept: bool
-) -> None:
-    question = "When did Kim inspect the bombers and the hypersonic missiles?"
-    hits = seeded.search(question)
-    n = next(n for n, h in enumerate(hits, 1) if "pada hari Sabtu" in h.text)
-    llm_replies["answer"] = (
-        f"Kim meninjau pesawat pembom strategis dan rudal hipersonik pada hari Sabtu [{n}]."
-    )
-    # a translation true to everything but the day (the answer to translate comes last)
-    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace("Sabtu", day)
-    answer = ask(seeded, question)
-    assert (f"hari {day} [{n}]" in answer.text) is kept
-    assert ("the translation did not keep" in answer.text) is not kept
+BOMBERS = "When did Kim inspect the bombers and the hypersonic missiles?"
+MEETING = "When did Kim Jong-un meet Sergei Shoigu in Pyongyang?"
 
 
 @pytest.mark.parametrize(
-    ("date", "kept"),
-    [("July 26, 2023", True), ("June 26, 2023", False)],  # the model wrote the first
+    ("question", "claim", "said", "translated", "kept"),
+    [
+        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Saturday", True),
+        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Sunday", False),
+        # a date may be written in words ("July 26, 2023" is how the model wrote it)
+        (
+            MEETING,
+            "Kim Jong-un bertemu Sergei Shoigu",
+            "Rabu (26/7/2023)",
+            "Rabu (July 26, 2023)",
+            True,
+        ),
+        (
+            MEETING,
+            "Kim Jong-un bertemu Sergei Shoigu",
+            "Rabu (26/7/2023)",
+            "Rabu (June 26, 2023)",
+            False,
+        ),
+    ],
 )
-def test_a_translation_may_write_a_date_in_words_but_must_keep_it(
-    seeded: RAG, llm_replies, date: str, kept: bool
+def test_a_translation_must_keep_the_days_and_dates(
+    seeded: RAG, llm_replies, question: str, claim: str, said: str, translated: str, kept: bool
 ) -> None:
-    question = "When did Kim Jong-un meet Sergei Shoigu in Pyongyang?"
     hits = seeded.search(question)
-    n = next(n for n, h in enumerate(hits, 1) if "pada Rabu (26/7/2023)" in h.text)
-    llm_replies["answer"] = f"Kim Jong-un bertemu dengan Sergei Shoigu pada Rabu (26/7/2023) [{n}]."
-    llm_replies["translate"] = f"Kim Jong-un met Sergei Shoigu on Wednesday ({date}) [{n}]."
+    n = next(n for n, h in enumerate(hits, 1) if f"pada {said}" in h.text)
+    llm_replies["answer"] = f"{claim} pada {said} [{n}]."
+    # a translation true to everything but the day or date (the answer to translate comes last)
+    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace(said, translated)
     answer = ask(seeded, question)
-    assert (f"({date}) [{n}]" in answer.text) is kept
+    assert (f"{translated} [{n}]" in answer.text) is kept
     assert ("the translation did not keep" in answer.text) is not kept
 
 

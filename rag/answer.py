@@ -313,11 +313,7 @@ class Answerer:
         )
         if off_question:  # it repeats or misses the question: answering sentences stand in
             checked = Checked("", {}, (*checked.dropped, checked.text))
-        added = [
-            i
-            for i in self.missed(checked, evidence, asked, written)
-            if not quantity_missing(evidence.sentence(i), question, standalone)
-        ]
+        added = self.missed(checked, evidence, (question, standalone), asked, written)
         same_names = all(hit.language == written for hit in hits) and capitals_mark_names(written)
         reason = ""
         if declines(raw) or not text.strip():
@@ -358,10 +354,18 @@ class Answerer:
             dropped=checked.dropped,
         )
 
-    def missed(self, checked: Checked, evidence: Evidence, asked: str, written: str) -> list[int]:
-        """The sentences in the answer's language (``written``) that answer the question (asked
-        in ``asked``) by themselves (the extractive answer) and that the checked answer neither
-        draws on nor restates: their names and numbers are not in it.
+    def missed(
+        self,
+        checked: Checked,
+        evidence: Evidence,
+        questions: tuple[str, str],
+        asked: str,
+        written: str,
+    ) -> list[int]:
+        """The sentences in the answer's language (``written``) that answer the question (as
+        put and as rewritten, asked in ``asked``) by themselves (the extractive answer; for a
+        "how many" question only those that state an amount) and that the checked answer
+        neither draws on nor restates: their names and numbers are not in it.
 
         Only sentences in the answer's language: on the seed set, having the model translate
         the English questions' sentences made 1 more of 34 answers right, cost a second model
@@ -377,4 +381,5 @@ class Answerer:
             if evidence.hit_of(i).language == written
             and i not in drawn_on
             and not anchors(evidence.sentence(i)) <= said
+            and not quantity_missing(evidence.sentence(i), *questions)
         ]

@@ -14,7 +14,7 @@ import numpy as np
 from rag.chunk import sentences
 from rag.clean import MONTHS
 from rag.evidence import Evidence
-from rag.lexical import STOPWORDS
+from rag.lexical import STOPWORDS, tokenize
 from rag.search import Hit
 
 ANCHOR_WEIGHT = 0.05
@@ -124,6 +124,14 @@ def names_held(question: str, hits: Sequence[Hit]) -> float:
         return 1.0
     text = " ".join(f"{hit.title} {hit.text}" for hit in hits).casefold()
     return sum(name in text for name in asked) / len(asked)
+
+
+def names_named_in(question: str, hit: Hit) -> bool:
+    """Whether ``hit`` holds, word for word, every name ``question`` asks about (it must ask
+    about one): lexical evidence that the passage is about the question when the embedder
+    scores a short question about a rare name low ("Apakah kepanjangan dari Aptindo?")."""
+    asked = set(tokenize(" ".join(names(question))))
+    return bool(asked) and asked <= set(tokenize(f"{hit.title} {hit.text}"))
 
 
 def names(text: str) -> set[str]:

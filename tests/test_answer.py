@@ -532,6 +532,33 @@ def test_a_question_naming_what_no_article_names_abstains_before_the_model(
     assert not ask(seeded, question.replace("Prabowo", "Putin")).abstained
 
 
+APTINDO = (  # a real FacQA passage (IndoNLU, MIT): its question scores 0.81 against it
+    "Produsen tepung terigu akan menaikkan harga terigu sekitar dua persen sebagai dampak dari "
+    'melemahnya nilai tukar rupiah yang mencapai Rp 10.300 per dollar AS. " Kami akan menaikkan '
+    'harga tepung terigu pada hari Jumat (9/8, Red) ", kata Direktur Eksekutif Asosiasi Produsen '
+    "Tepung Terigu Indonesia (Aptindo) Ratna Sari Loppies di Jakarta, Kamis.\n"
+)
+
+
+def test_a_short_question_about_a_rare_name_is_answered_under_the_retrieval_floor(
+    fresh: RAG, tmp_path, llm_replies
+) -> None:
+    article = tmp_path / "terigu.txt"
+    article.write_text(APTINDO, encoding="utf-8")
+    assert not fresh.ingest([article]).failed
+    question = "Apakah kepanjangan dari Aptindo?"
+    assert fresh.search(question)[0].similarity < fresh.calibration.floor(True)
+    llm_replies["answer"] = "Aptindo adalah Asosiasi Produsen Tepung Terigu Indonesia [1]."
+    answer = ask(fresh, question)  # the passage names Aptindo word for word: the model is asked
+    assert not answer.abstained
+    assert "Asosiasi Produsen Tepung Terigu Indonesia [1]" in answer.text
+    # under the floor, a question about a name no passage holds abstains before the model
+    asked = len(llm_replies["prompts"])
+    answer = ask(fresh, "Apakah kepanjangan dari Gapmmi?")
+    assert answer.abstained and answer.abstain_reason == "retrieval"
+    assert len(llm_replies["prompts"]) == asked
+
+
 def test_an_answer_with_an_invented_number_abstains(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "The Kinzhal missile has a range of 2,000 kilometres [1]."
     answer = ask(seeded, "What is the range of the Kinzhal missile shown to Kim?")

@@ -182,7 +182,7 @@ class Answerer:
         for backend in backends:
             drafting = self.drafting_language(backend, evidence, language)
             try:
-                for delta in backend.answer(question, evidence, drafting):
+                for delta in backend.answer(standalone, evidence, drafting):
                     generated.append(delta)
                     if drafting == language:
                         timings.setdefault("first_token", time.perf_counter() - clock)

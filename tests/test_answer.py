@@ -211,7 +211,7 @@ def test_prompt_fences_passages_and_asks_for_the_question_language(
     assert f"Question: {q}" in user["content"]
 
 
-def test_follow_up_is_rewritten_before_retrieval(seeded: RAG, llm_replies) -> None:
+def test_follow_up_is_rewritten_before_retrieval_and_answering(seeded: RAG, llm_replies) -> None:
     llm_replies["condense"] = "What did Kim and Shoigu see on the frigate Marshal Shaposhnikov?"
     llm_replies["answer"] = "Torpedo tubes and RBU-6000 rocket launchers [1]."
     history = [
@@ -223,6 +223,10 @@ def test_follow_up_is_rewritten_before_retrieval(seeded: RAG, llm_replies) -> No
     condense_prompt = llm_replies["prompts"][0][-1]["content"]
     assert "What did Kim inspect in Vladivostok?" in condense_prompt
     assert ["RBU-6000" in h.text for h in answer.passages[:2]] == [True, False]
+    # the model is asked the rewritten question: it cannot know who "he" is otherwise
+    answer_prompt = llm_replies["prompts"][1][-1]["content"]
+    assert f"Question: {llm_replies['condense']}" in answer_prompt
+    assert answer.question == "And what did he see on the frigate?"
 
 
 def test_malformed_history_is_refused(seeded: RAG) -> None:

@@ -23,6 +23,15 @@ from rag.prompts import not_in_sources
         ("¿Dónde se construye el nuevo puente?", "es"),
         ("Qui a gagné les élections ?", "fr"),
         ("Pourquoi la banque a-t-elle augmenté ses taux ?", "fr"),
+        # names mislead py3langid alone (Scottish Gaelic, Nigerian Pidgin, Kikuyu, Javanese)
+        ("Who is Shoigu?", "en"),
+        ("When did Kim Jong-un meet Sergei Shoigu in Pyongyang?", "en"),
+        ("Siapa nama Presiden Uzbekistan?", "id"),
+        ("Kapan kambing hasil kloning Dolly lahir?", "id"),
+        # a language kabar has no name for keeps its own code when it is clearly that one
+        ("När började Kims resa till Ryssland?", "sv"),
+        ("Что осматривал Ким во Владивостоке?", "ru"),
+        ("Sapa sing ditemoni Shoigu ing Pyongyang?", "jv"),
     ],
 )
 def test_the_language_of_a_short_question(question: str, language: str) -> None:

@@ -44,10 +44,12 @@ from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
 from rag.grounding import (
     anchors,
+    days_written_in,
     figures,
     names,
     names_held,
     names_named_in,
+    negated,
     quantity_missing,
     restates,
     ungrounded,
@@ -233,16 +235,17 @@ class Answerer:
         timings: dict[str, float],
     ) -> Generator_[str, None, Answer]:
         """Stream the checked ``answer`` translated from ``source`` into ``target`` and return
-        it. The translation must keep the answer's ``[n]`` marks, numbers (a date may change
-        form: "26/7/2023" as "July 26, 2023") and days of the week (on the seed set the model
-        rendered "Sabtu", Saturday, as "Sunday"), and each of its
-        sentences must pass the claim check; otherwise (or when the model fails) the checked
-        answer stays as written, with a note saying so, rather than mistranslated."""
+        it. The model is handed the days of the week already in ``target`` (it rendered
+        "Sabtu", Saturday, as "Sunday"). The translation must keep the answer's ``[n]`` marks,
+        numbers (a date may change form: "26/7/2023" as "July 26, 2023"), days and any denial
+        or negation, and each of its sentences must pass the claim check; otherwise (or when
+        the model fails) the checked answer stays as written, with a note saying so, rather
+        than mistranslated."""
         if answer.abstained:
             return answer
         pieces: list[str] = []
         try:
-            for delta in backend.translate(answer.text, source, target):
+            for delta in backend.translate(days_written_in(answer.text, target), source, target):
                 timings.setdefault("first_token", time.perf_counter() - clock)
                 pieces.append(delta)
                 yield delta
@@ -256,6 +259,7 @@ class Answerer:
             and set(cited_numbers(text)) == set(cited_numbers(answer.text))
             and figures(strip_markers(text)) == figures(strip_markers(answer.text))
             and weekdays(text) == weekdays(answer.text)
+            and negated(text) == negated(answer.text)
             and not check(text, evidence, self.embedder, self.calibration).dropped
         )
         if kept:

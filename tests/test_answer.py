@@ -320,38 +320,71 @@ MEETING = "When did Kim Jong-un meet Sergei Shoigu in Pyongyang?"
 
 
 @pytest.mark.parametrize(
-    ("question", "claim", "said", "translated", "kept"),
+    ("question", "claim", "said", "asked", "translated", "kept"),
     [
-        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Saturday", True),
-        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Sunday", False),
+        # the translator is handed the day in English, and must keep it
+        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Saturday", "", True),
+        (
+            BOMBERS,
+            "Kim meninjau pesawat pembom strategis",
+            "hari Sabtu",
+            "hari Saturday",
+            "hari Sunday",
+            False,
+        ),
         # a date may be written in words ("July 26, 2023" is how the model wrote it)
         (
             MEETING,
             "Kim Jong-un bertemu Sergei Shoigu",
             "Rabu (26/7/2023)",
-            "Rabu (July 26, 2023)",
+            "Wednesday (26/7/2023)",
+            "Wednesday (July 26, 2023)",
             True,
         ),
         (
             MEETING,
             "Kim Jong-un bertemu Sergei Shoigu",
             "Rabu (26/7/2023)",
-            "Rabu (June 26, 2023)",
+            "Wednesday (26/7/2023)",
+            "Wednesday (June 26, 2023)",
             False,
         ),
     ],
 )
 def test_a_translation_must_keep_the_days_and_dates(
-    seeded: RAG, llm_replies, question: str, claim: str, said: str, translated: str, kept: bool
+    seeded: RAG,
+    llm_replies,
+    question: str,
+    claim: str,
+    said: str,
+    asked: str,
+    translated: str,
+    kept: bool,
 ) -> None:
     hits = seeded.search(question)
     n = next(n for n, h in enumerate(hits, 1) if f"pada {said}" in h.text)
     llm_replies["answer"] = f"{claim} pada {said} [{n}]."
     # a translation true to everything but the day or date (the answer to translate comes last)
-    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace(said, translated)
+    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace(
+        asked, translated or asked
+    )
     answer = ask(seeded, question)
-    assert (f"{translated} [{n}]" in answer.text) is kept
+    assert f"{claim} pada {asked} [{n}]." in llm_replies["prompts"][-1][-1]["content"]
+    assert (f"{translated or asked} [{n}]" in answer.text) is kept
     assert ("the translation did not keep" in answer.text) is not kept
+
+
+def test_a_translation_that_drops_a_denial_is_refused(seeded: RAG, llm_replies) -> None:
+    question = "Did North Korea sell weapons to Russia?"
+    denial = "membantah telah melakukan transaksi senjata dengan Rusia"
+    n = next(n for n, h in enumerate(seeded.search(question), 1) if denial in h.text)
+    llm_replies["answer"] = f"Korea Utara {denial} [{n}]."
+    llm_replies["translate"] = f"North Korea has conducted arms deals with Russia [{n}]."
+    answer = ask(seeded, question)
+    assert answer.text.startswith(llm_replies["answer"])
+    assert "the translation did not keep" in answer.text
+    llm_replies["translate"] = f"North Korea denied conducting arms deals with Russia [{n}]."
+    assert ask(seeded, question).text == llm_replies["translate"]
 
 
 def test_the_note_on_an_untranslated_answer_is_in_the_question_language(

@@ -201,8 +201,8 @@ DAY_NAMES = {
 
 WEEKDAYS = {
     word: day
-    for names in DAY_NAMES.values()
-    for day, name in enumerate(names)
+    for days in DAY_NAMES.values()
+    for day, name in enumerate(days)
     for word in {name, name[0].upper() + name[1:]}
 } | {"Sonnabend": 5}
 
@@ -213,8 +213,8 @@ def days_written_in(text: str, language: str) -> str:
     days: on the seed set the local model rendered "Rabu" (Wednesday) as "Thursday", "Minggu"
     (Sunday) as "Monday" and "Sabtu" (Saturday) as "Sunday". A sentence's first word stays
     ("Minggu lalu" is last week)."""
-    names = DAY_NAMES.get(language)
-    if not names:
+    days = DAY_NAMES.get(language)
+    if not days:
         return text
 
     def written(match: re.Match[str]) -> str:
@@ -223,7 +223,7 @@ def days_written_in(text: str, language: str) -> str:
         if day is None:
             return word
         before = text[: match.start()].rstrip()
-        return word if not before or before[-1] in ".!?" else names[day]
+        return word if not before or before[-1] in ".!?" else days[day]
 
     return re.sub(r"[^\W\d_]+", written, text)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from rag import RAG, Settings, Sources, llm
 from rag.evaluate import load_items
 from rag.evidence import Evidence
-from rag.language import detect_language
+from rag.language import question_language
 from rag.prompts import answer_messages
 
 HERE = Path(__file__).resolve().parent
@@ -41,7 +41,7 @@ def prompt_tokens(engine: RAG, question: str, model: str) -> int:
     """The prompt's size in the local model's tokens (its prefix cache makes this cheap)."""
     hits = engine.search(question)
     evidence = Evidence.gather(question, hits, engine.embedder)
-    messages = answer_messages(question, evidence, detect_language(question), engine.settings)
+    messages = answer_messages(question, evidence, question_language(question), engine.settings)
     result = llm.local_engine(model).complete({"messages": messages, "max_tokens": 1})
     return int(result["usage"]["prompt_tokens"])
 

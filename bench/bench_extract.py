@@ -9,7 +9,7 @@
   through the plain-text cleaner ``rag.clean.clean``. trafilatura alone is the reference.
 - seeds: lines kept and removed per article (tests/test_clean.py pins what must go).
 - FacQA: passages that give at least one passage to index (none may be refused).
-- language: ``detect_language`` on short questions in five languages (bench/data) and the seed
+- language: ``question_language`` on short questions in five languages (bench/data) and the seed
   eval set, and on each web-news page against its language read by hand.
 
 Prints a table and writes bench/results/extract.json. ``--show`` lists every missed and
@@ -30,7 +30,7 @@ from lxml import html as lxml_html
 from rag.chunk import chunk
 from rag.clean import Document, clean
 from rag.extract import html_document
-from rag.language import detect_language
+from rag.language import question_language
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -144,16 +144,16 @@ PAGE_LANGUAGES = {
 
 
 def languages(folder: Path) -> dict[str, Any]:
-    """Accuracy of ``detect_language`` on short questions and on the web-news pages."""
+    """Accuracy of ``question_language`` on short questions and of page languages."""
     lines = (ROOT / "bench" / "data" / "questions_lang.jsonl").read_text("utf-8").splitlines()
     lines += (ROOT / "eval" / "seed_set.jsonl").read_text("utf-8").splitlines()
     questions = [json.loads(line) for line in lines if line.strip()]
-    detect_language("load the model first")
+    question_language("load the model first")
     started = time.perf_counter()
     wrong = [
         (q["lang"], got, q["question"])
         for q in questions
-        if (got := detect_language(q["question"])) != q["lang"]
+        if (got := question_language(q["question"])) != q["lang"]
     ]
     per_question = (time.perf_counter() - started) / len(questions)
     pages = {

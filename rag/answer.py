@@ -44,7 +44,6 @@ from rag.evidence import Evidence
 from rag.generate import Generator, cited_sentence, generators, key_sentences
 from rag.grounding import (
     anchors,
-    days_written_in,
     figures,
     names,
     names_held,
@@ -55,7 +54,7 @@ from rag.grounding import (
     ungrounded,
     weekdays,
 )
-from rag.language import capitals_mark_names, detect_language
+from rag.language import capitals_mark_names, detect_language, question_language
 from rag.lexical import tokenize
 from rag.prompts import ABSTAIN_MARK, declines, localized, not_in_sources
 from rag.query import search_query
@@ -145,7 +144,7 @@ class Answerer:
         backends = generators(model or self.settings.llm, self.settings, self.calibration)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        language = detect_language(question)
+        language = question_language(question)
         standalone = search_query(question, history, backends, self.settings)
         timings["rewrite"] = time.perf_counter() - clock
         hits = self.retriever.search(standalone, k or self.settings.top_k, filters)
@@ -235,17 +234,16 @@ class Answerer:
         timings: dict[str, float],
     ) -> Generator_[str, None, Answer]:
         """Stream the checked ``answer`` translated from ``source`` into ``target`` and return
-        it. The model is handed the days of the week already in ``target`` (it rendered
-        "Sabtu", Saturday, as "Sunday"). The translation must keep the answer's ``[n]`` marks,
-        numbers (a date may change form: "26/7/2023" as "July 26, 2023"), days and any denial
-        or negation, and each of its sentences must pass the claim check; otherwise (or when
-        the model fails) the checked answer stays as written, with a note saying so, rather
-        than mistranslated."""
+        it. The translation must keep the answer's ``[n]`` marks, numbers (a date may change
+        form: "26/7/2023" as "July 26, 2023"), days of the week (on the seed set the model
+        rendered "Sabtu", Saturday, as "Sunday") and any denial or negation, and each of its
+        sentences must pass the claim check; otherwise (or when the model fails) the checked
+        answer stays as written, with a note saying so, rather than mistranslated."""
         if answer.abstained:
             return answer
         pieces: list[str] = []
         try:
-            for delta in backend.translate(days_written_in(answer.text, target), source, target):
+            for delta in backend.translate(answer.text, source, target):
                 timings.setdefault("first_token", time.perf_counter() - clock)
                 pieces.append(delta)
                 yield delta

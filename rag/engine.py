@@ -20,7 +20,7 @@ from rag.embed import Embedder, get_embedder
 from rag.errors import InputError, KabarError
 from rag.fetch import Fetcher
 from rag.ingest import Ingestor, IngestReport, Progress, kept_articles, kept_document
-from rag.language import detect_language
+from rag.language import question_language
 from rag.lexical import LexicalIndex
 from rag.prompts import not_in_sources
 from rag.raw import Context, Item
@@ -238,7 +238,7 @@ class RAG:
         """
         clock = time.perf_counter()
         events = self.timeline(question, filters=filters).summary()
-        language = detect_language(question)
+        language = question_language(question)
         if not events.events:
             text = not_in_sources(language, self.settings)
             yield text

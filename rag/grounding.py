@@ -190,42 +190,22 @@ def weekdays(text: str) -> set[int]:
     }
 
 
-DAY_NAMES = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-}
-"""The days of the week, Monday first, as each language writes them mid-sentence."""
-
 WEEKDAYS = {
     word: day
-    for days in DAY_NAMES.values()
-    for day, name in enumerate(days)
+    for day, words in enumerate(
+        [
+            ("Monday", "Senin", "Montag", "lundi", "lunes"),
+            ("Tuesday", "Selasa", "Dienstag", "mardi", "martes"),
+            ("Wednesday", "Rabu", "Mittwoch", "mercredi", "miércoles"),
+            ("Thursday", "Kamis", "Donnerstag", "jeudi", "jueves"),
+            ("Friday", "Jumat", "Freitag", "vendredi", "viernes"),
+            ("Saturday", "Sabtu", "Samstag", "Sonnabend", "samedi", "sábado"),
+            ("Sunday", "Minggu", "Sonntag", "dimanche", "domingo"),
+        ]
+    )
+    for name in words
     for word in {name, name[0].upper() + name[1:]}
-} | {"Sonnabend": 5}
-
-
-def days_written_in(text: str, language: str) -> str:
-    """``text`` with each day of the week it names mid-sentence written as ``language`` writes
-    it ("pada hari Sabtu" -> "pada hari Saturday"), so that a translator need not know the
-    days: on the seed set the local model rendered "Rabu" (Wednesday) as "Thursday", "Minggu"
-    (Sunday) as "Monday" and "Sabtu" (Saturday) as "Sunday". A sentence's first word stays
-    ("Minggu lalu" is last week)."""
-    days = DAY_NAMES.get(language)
-    if not days:
-        return text
-
-    def written(match: re.Match[str]) -> str:
-        word = match.group(0)
-        day = WEEKDAYS.get(word)
-        if day is None:
-            return word
-        before = text[: match.start()].rstrip()
-        return word if not before or before[-1] in ".!?" else days[day]
-
-    return re.sub(r"[^\W\d_]+", written, text)
+}
 
 
 NEGATIONS = frozenset(
@@ -248,8 +228,9 @@ def negated(text: str) -> bool:
 
     A translation must keep it: the local model turned "Korea Utara membantah telah melakukan
     transaksi senjata" (North Korea denied arms deals) into "North Korea has reportedly
-    conducted a nuclear arms transaction", which keeps every number, name and day and which
-    the claim check, comparing meanings across languages, let pass."""
+    conducted a nuclear arms transaction" (seed q41, once it was handed the right day), which
+    kept every number, name and day and which the claim check, comparing meanings across
+    languages, let pass."""
     folded = text.casefold()
     words = re.findall(r"[^\W\d_]+", folded)
     return any(word in NEGATIONS for word in words) or bool(re.search(r"n[’']t\b", folded))

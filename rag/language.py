@@ -29,22 +29,58 @@ NAMES = {
     "it": "Italian",
     "nl": "Dutch",
 }
-_NAMED = frozenset({*NAMES, *_SAME})
 _LETTER = re.compile(r"[^\W\d_]")
 _NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 NAMED_PRIOR = 6.0
-"""How much likelier a text is in a language of ``NAMES`` (or Malay) than in any other.
+"""How much likelier a question is in a language of ``NAMES`` (or Malay) than in any other.
 
 A short question full of names misleads a character model: "Who is Shoigu?" read as Scottish
 Gaelic, "When did Kim Jong-un meet Sergei Shoigu in Pyongyang?" as Nigerian Pidgin, "Siapa
 nama Presiden Uzbekistan?" as Kikuyu. Of the 442 questions of bench/data, the seed set and all
 311 FacQA dev questions, py3langid misread 10 (4 seed, 6 FacQA), always as a language outside
-``NAMES`` whose probability was at most 3.8 times that of the best one inside. Questions we
-wrote in other languages (Swedish, Polish, Turkish, Vietnamese, Tagalog, Javanese, Danish,
-Czech, Romanian, Russian, Japanese: 22) led by 10 times or more, but for a short Finnish one
-(2.4, now read as Indonesian). 6 lies between the two."""
+``NAMES`` whose probability was at most 3.8 times that of the best one inside. With the names
+left out first and this prior, 1 of the 442 is misread ("Kim Jong Un and Russia", as German),
+and so are none of 22 questions we wrote in Swedish, Polish, Turkish, Vietnamese, Tagalog,
+Javanese, Danish, Finnish, Czech, Romanian, Russian and Japanese (with the prior alone, the
+Finnish and the Czech one were). The prior alone at 3 misread "Did Putin visit North Korea?"
+(as Latin)."""
+
+_MIN_LETTERS = 8
+"""A question whose words without names have fewer letters is read with its names."""
+
+
+def detect_language(text: str) -> str:
+    """The ISO 639-1 code of the language ``text`` is written in (``en``, ``id``, ``de``...):
+    py3langid's reading of an article or an answer; ``en`` when there are no letters."""
+    if not _LETTER.search(text):
+        return DEFAULT
+    code = str(_identifier().classify(text)[0])
+    return _SAME.get(code, code)
+
+
+def question_language(question: str) -> str:
+    """The language a reader asked ``question`` in: read without its names (capitalised words
+    inside a sentence), and a language kabar names wins unless another is ``NAMED_PRIOR`` times
+    likelier. Only for questions: a model's answer is checked for the language it was asked
+    to write in, where this prior would read an English answer full of names as Indonesian."""
+    words = question.split()
+    plain = " ".join(
+        word
+        for i, word in enumerate(words)
+        if i == 0 or words[i - 1][-1] in ".!?" or not word[:1].isupper()
+    )
+    text = plain if len(_LETTER.findall(plain)) >= _MIN_LETTERS else question
+    if not _LETTER.search(text):
+        return DEFAULT
+    likelihood: dict[str, float] = {}
+    for code, probability in _identifier().rank(text):
+        language = _SAME.get(code, code)
+        likelihood[language] = likelihood.get(language, 0.0) + probability
+    best = max(likelihood, key=likelihood.__getitem__)
+    named = max((c for c in likelihood if c in NAMES), key=likelihood.__getitem__)
+    return named if likelihood[named] * NAMED_PRIOR >= likelihood[best] else best
 
 
 @functools.cache
@@ -52,23 +88,6 @@ def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)  # 1 s, once
-
-
-def detect_language(text: str) -> str:
-    """The ISO 639-1 code of the language ``text`` is written in (``en``, ``id``, ``de``...).
-
-    Works on a short question as on a whole article; ``en`` when there are no letters. A
-    language kabar names wins over another unless that one is ``NAMED_PRIOR`` times likelier.
-    """
-    if not _LETTER.search(text):
-        return DEFAULT
-    ranking = _identifier().rank(text)
-    code, likelihood = ranking[0]
-    if code not in _NAMED:
-        named, named_likelihood = next((c, p) for c, p in ranking if c in _NAMED)
-        if named_likelihood * NAMED_PRIOR >= likelihood:
-            code = named
-    return _SAME.get(str(code), str(code))
 
 
 def language_name(code: str) -> str:

@@ -320,57 +320,37 @@ MEETING = "When did Kim Jong-un meet Sergei Shoigu in Pyongyang?"
 
 
 @pytest.mark.parametrize(
-    ("question", "claim", "said", "asked", "translated", "kept"),
+    ("question", "claim", "said", "translated", "kept"),
     [
-        # the translator is handed the day in English, and must keep it
-        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Saturday", "", True),
-        (
-            BOMBERS,
-            "Kim meninjau pesawat pembom strategis",
-            "hari Sabtu",
-            "hari Saturday",
-            "hari Sunday",
-            False,
-        ),
+        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Saturday", True),
+        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Sunday", False),
         # a date may be written in words ("July 26, 2023" is how the model wrote it)
         (
             MEETING,
             "Kim Jong-un bertemu Sergei Shoigu",
             "Rabu (26/7/2023)",
-            "Wednesday (26/7/2023)",
-            "Wednesday (July 26, 2023)",
+            "Rabu (July 26, 2023)",
             True,
         ),
         (
             MEETING,
             "Kim Jong-un bertemu Sergei Shoigu",
             "Rabu (26/7/2023)",
-            "Wednesday (26/7/2023)",
-            "Wednesday (June 26, 2023)",
+            "Rabu (June 26, 2023)",
             False,
         ),
     ],
 )
 def test_a_translation_must_keep_the_days_and_dates(
-    seeded: RAG,
-    llm_replies,
-    question: str,
-    claim: str,
-    said: str,
-    asked: str,
-    translated: str,
-    kept: bool,
+    seeded: RAG, llm_replies, question: str, claim: str, said: str, translated: str, kept: bool
 ) -> None:
     hits = seeded.search(question)
     n = next(n for n, h in enumerate(hits, 1) if f"pada {said}" in h.text)
     llm_replies["answer"] = f"{claim} pada {said} [{n}]."
     # a translation true to everything but the day or date (the answer to translate comes last)
-    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace(
-        asked, translated or asked
-    )
+    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace(said, translated)
     answer = ask(seeded, question)
-    assert f"{claim} pada {asked} [{n}]." in llm_replies["prompts"][-1][-1]["content"]
-    assert (f"{translated or asked} [{n}]" in answer.text) is kept
+    assert (f"{translated} [{n}]" in answer.text) is kept
     assert ("the translation did not keep" in answer.text) is not kept
 
 
@@ -401,13 +381,27 @@ def test_the_note_on_an_untranslated_answer_is_in_the_question_language(
     assert "into French" in llm_replies["prompts"][-1][-1]["content"]
 
 
+@pytest.mark.parametrize(
+    ("question", "written", "held"),
+    [
+        ("Who led the Chinese delegation?", "Li Hongzhong led the Chinese delegation", "Li"),
+        # mostly names: py3langid reads it as Bikol, and a prior for the languages kabar names
+        # would read it as Indonesian (then "translate" it, and check its names as such)
+        (
+            "On what date did Kim Jong Un meet Sergei Shoigu in Pyongyang?",
+            "Kim Jong Un met Sergei Shoigu in Pyongyang on July 26, 2023",
+            "26/7/2023",
+        ),
+    ],
+)
 def test_an_answer_written_in_the_question_language_anyway_is_not_translated(
-    seeded: RAG, llm_replies
+    seeded: RAG, llm_replies, question: str, written: str, held: str
 ) -> None:
-    llm_replies["answer"] = "Li Hongzhong led the Chinese delegation [1]."
-    items = list(seeded.stream("Who led the Chinese delegation?", llm=MODEL))
+    n = next(n for n, h in enumerate(seeded.search(question), 1) if held in h.text)
+    llm_replies["answer"] = f"{written} [{n}]."
+    items = list(seeded.stream(question, llm=MODEL))
     final = items[-1]
-    assert isinstance(final, Answer) and final.text.startswith("Li Hongzhong led the Chinese")
+    assert isinstance(final, Answer) and final.text.startswith(written)
     assert "translate" not in final.timings and len(llm_replies["prompts"]) == 1
     assert [i for i in items if isinstance(i, str)] == [llm_replies["answer"]]
 

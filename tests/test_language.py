@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import sentences
-from rag.language import detect_language, language_name
+from rag.language import detect_language, language_name, question_language
 from rag.lexical import tokenize
 from rag.prompts import not_in_sources
 
@@ -35,7 +35,7 @@ from rag.prompts import not_in_sources
     ],
 )
 def test_the_language_of_a_short_question(question: str, language: str) -> None:
-    assert detect_language(question) == language
+    assert question_language(question) == language
 
 
 def test_text_without_letters_reads_as_english() -> None:

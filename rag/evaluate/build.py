@@ -11,7 +11,7 @@ from rag.errors import KabarError
 from rag.evaluate.items import EvalItem
 from rag.evaluate.run import Progress
 from rag.generate import EXTRACTIVE
-from rag.language import detect_language
+from rag.language import question_language
 from rag.prompts import prompt
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def _verified(engine: RAG, record: Record, reply: str, item_id: str) -> EvalItem
     return EvalItem(
         id=item_id,
         question=question,
-        lang=detect_language(question),
+        lang=question_language(question),
         kind="fact",
         gold_docs=(record.metadata.get("source", ""),),
         gold_quotes=(quote,),

@@ -12,7 +12,7 @@ from rag.evaluate.items import EvalItem
 from rag.evaluate.run import Progress
 from rag.evidence import Evidence
 from rag.grounding import names_held
-from rag.language import detect_language
+from rag.language import question_language
 from rag.query import search_query
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def measure(
             points.append(Point(item.answerable, False, 0.0, 0.0))
             continue
         evidence = Evidence.gather(question, hits, engine.embedder)
-        language = detect_language(item.question)
+        language = question_language(item.question)
         untranslated = all(hit.language == language for hit in hits)
         points.append(
             Point(

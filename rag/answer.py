@@ -289,12 +289,9 @@ class Answerer:
         if not hits:
             return "retrieval"
         same = hits[0].language == language
-        named = (
-            same
-            and capitals_mark_names(language)
-            and any(names_named_in(question, hit) for hit in hits)
-        )
-        if hits[0].similarity < self.calibration.floor(same) and not named:
+        if hits[0].similarity < self.calibration.floor(same) and not (
+            same and capitals_mark_names(language) and names_named_in(question, hits)
+        ):
             return "retrieval"
         if not all(hit.language == language for hit in hits) or not capitals_mark_names(language):
             return ""

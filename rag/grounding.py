@@ -126,12 +126,12 @@ def names_held(question: str, hits: Sequence[Hit]) -> float:
     return sum(name in text for name in asked) / len(asked)
 
 
-def names_named_in(question: str, hit: Hit) -> bool:
-    """Whether ``hit`` holds, word for word, every name ``question`` asks about (it must ask
-    about one): lexical evidence that the passage is about the question when the embedder
+def names_named_in(question: str, hits: Sequence[Hit]) -> bool:
+    """Whether one of ``hits`` holds, word for word, every name ``question`` asks about (it must
+    ask about one): lexical evidence that the passage is about the question when the embedder
     scores a short question about a rare name low ("Apakah kepanjangan dari Aptindo?")."""
     asked = set(tokenize(" ".join(names(question))))
-    return bool(asked) and asked <= set(tokenize(f"{hit.title} {hit.text}"))
+    return bool(asked) and any(asked <= set(tokenize(f"{h.title} {h.text}")) for h in hits)
 
 
 def names(text: str) -> set[str]:

@@ -86,24 +86,34 @@ def restates(claims: str, *asked: str) -> bool:
 
 def quantity_missing(claims: str, *asked: str) -> bool:
     """True when the question (``asked``: as put, and as rewritten) asks how many, how much or
-    how long and ``claims`` state no number or amount the question does not: the answer is
-    about something else. In the local model's runs every such answer was wrong ("Berapa lama
-    Shoigu tinggal di Korea Utara?" -> "selama pertemuan dengan Kim Jong-un pada Rabu") and no
-    right answer to such a question lacked one (8 seed and 25 FacQA questions answered)."""
+    how long, or what a measure is ("What is the range of ...?"), and ``claims`` state no
+    number or amount the question does not: the answer is about something else. In the local
+    model's runs every such answer was wrong ("Berapa lama Shoigu tinggal di Korea Utara?" ->
+    "selama pertemuan dengan Kim Jong-un pada Rabu") and no right answer to such a question
+    lacked one (8 seed and 25 FacQA questions answered). The digits of a name ("MiG-31I",
+    "RBU-6000") are no amount: "Kinzhal missile memiliki kapal induk MiG-31I" answered the
+    Kinzhal's range."""
     question = " ".join(asked)
     if not QUANTITY_QUESTION.search(question):
         return False
     amounts = set(AMOUNT_WORDS.findall(claims.casefold())) - set(
         AMOUNT_WORDS.findall(question.casefold())
     )
-    return not (numbers(claims) - numbers(question)) and not amounts
+    stated = numbers(NAME_WITH_DIGITS.sub(" ", claims)) - numbers(question)
+    return not stated and not amounts
 
 
 QUANTITY_QUESTION = re.compile(
     r"\b(?:how (?:many|much|long|far|old)|berapa\w*|wie (?:viele?|lange|alt|weit)|combien"
-    r"|cu[aá]nt[oa]s?)\b",
+    r"|cu[aá]nt[oa]s?"
+    r"|what(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?(?:\w+\s+)?(?:range|price|cost"
+    r"|population|distance|length|height|weight|speed|size|area|budget|salary|age|percentage"
+    r"|temperature|duration))\b",
     re.IGNORECASE,
 )
+NAME_WITH_DIGITS = re.compile(r"\b[^\W\d_]*[A-Z][^\W\d_]*-?\d[\w-]*")
+"""A capitalised word that opens with letters and holds digits: a model or a code name
+("MiG-31I", "COVID-19"), not an ordinal ("ke-70")."""
 AMOUNT_WORDS = re.compile(
     r"\b(?:puluh|puluhan|ratus|ratusan|ribu|ribuan|juta|jutaan|miliar|belas|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|several|beberapa|sejumlah)\b"

@@ -113,3 +113,11 @@ def test_an_answer_to_how_many_must_state_a_number_the_question_does_not() -> No
     # a number the question already holds answers nothing; other questions need none
     assert quantity_missing("Satelit Telkom-2 disewakan", "Berapa transponder Telkom-2?")
     assert not quantity_missing("Shoigu tinggal di Pyongyang", "Di mana Shoigu tinggal?")
+
+
+def test_an_answer_to_what_a_measure_is_must_state_an_amount_not_a_model_number() -> None:
+    question = "What is the range of the Kinzhal missile?"
+    assert quantity_missing("Kinzhal missile memiliki kapal induk MiG-31I", question)
+    assert not quantity_missing("The Kinzhal flies up to 2,000 km", question)
+    assert not quantity_missing("Peringatan ke-70 berakhirnya perang", "Berapa tahun peringatan?")
+    assert not quantity_missing("The Kinzhal is carried by a MiG-31I", "What is the Kinzhal?")

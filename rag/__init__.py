@@ -17,7 +17,7 @@ OFFLINE_ENVIRONMENT = {
 for _name, _value in OFFLINE_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
 
-from rag.answer import Answer, Sources
+from rag.answer import Answer, Answerer, Sources
 from rag.calibration import Calibration
 from rag.citations import Citation
 from rag.config import Settings
@@ -40,6 +40,7 @@ __all__ = [
     "OFFLINE_ENVIRONMENT",
     "RAG",
     "Answer",
+    "Answerer",
     "Calibration",
     "Citation",
     "ArticleInfo",

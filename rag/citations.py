@@ -115,7 +115,7 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
         if not re.search(r"\w", claim):  # a marker with no words of its own
             kept.append(sentence)
             continue
-        scores = support(evidence, embedder.query(claim), claim)
+        scores = support(evidence, embedder.query(claim), claim, calibration.anchor_bonus)
         best = {n: max(evidence.rows(n), key=lambda i: scores[i]) for n in evidence.numbers}
         top = max(best, key=lambda n: scores[best[n]])
         margin = calibration.reattribute_margin

@@ -228,7 +228,7 @@ class RAG:
         question, turns = self._check_question(question), _check_history(history)
         if is_summary(question) and not turns:
             return self._summarise(question, filters or Filters())
-        return self._answerer.stream(question, turns, llm, self._check_k(k), filters or Filters())
+        return self.answerer().stream(question, turns, llm, self._check_k(k), filters or Filters())
 
     def _summarise(self, question: str, filters: Filters) -> Iterator[str | Sources | Answer]:
         """A summary answer: one cited line per dated event of the question's timeline.
@@ -277,9 +277,12 @@ class RAG:
         reference = reference_date(self.settings.as_of)
         return Retriever(self.store, self._lexical, self.embedder, reference)
 
-    @property
-    def _answerer(self) -> Answerer:
-        return Answerer(self.settings, self._retriever, self.embedder, self.calibration)
+    def answerer(self, calibration: Calibration | None = None) -> Answerer:
+        """The answer step over this index; ``calibration`` replaces the index's own, to
+        measure other thresholds on stored drafts (``bench/replay_checks.py``)."""
+        return Answerer(
+            self.settings, self._retriever, self.embedder, calibration or self.calibration
+        )
 
     def articles(self) -> list[ArticleInfo]:
         """Every indexed article with its metadata, sorted by date then source."""

@@ -17,22 +17,19 @@ from rag.evidence import Evidence
 from rag.lexical import STOPWORDS, tokenize
 from rag.search import Hit
 
-ANCHOR_WEIGHT = 0.05
-"""Bonus for a sentence holding all of a claim's names and numbers (a share of them earns a
-share): enough to break near-ties in cosine between a passage that names the thing and one that
-paraphrases around it, as on the seed set's reference answers."""
 NAME_MIN_CHARS = 3
 """A capitalised word of this many characters or more, not opening a sentence, is a name."""
 
 
-def support(evidence: Evidence, claim_vector: np.ndarray, claim: str) -> np.ndarray:
-    """How well each evidence sentence supports ``claim``: cosine plus shared names/numbers."""
+def support(evidence: Evidence, claim_vector: np.ndarray, claim: str, bonus: float) -> np.ndarray:
+    """How well each evidence sentence supports ``claim``: cosine plus ``bonus`` times the
+    share of the claim's names and numbers the sentence holds (``Calibration.anchor_bonus``)."""
     names = anchors(claim)
     scores: np.ndarray = np.asarray(evidence.vectors @ claim_vector, dtype=np.float32)
     if names:
         for i in range(len(evidence.spans)):
             sentence = evidence.sentence(i).casefold()
-            scores[i] += ANCHOR_WEIGHT * sum(a in sentence for a in names) / len(names)
+            scores[i] += bonus * sum(a in sentence for a in names) / len(names)
     return scores
 
 

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from conftest import KINZHAL
@@ -186,6 +187,18 @@ def test_a_how_far_answer_without_a_distance_gives_way_to_the_sentence_with_it(
     assert not answer.abstained, answer.abstain_reason
     assert "8.000 km" in answer.text and "Putin bertemu Kim di kosmodrom" not in answer.text
     assert any("8.000 km" in c.quote for c in answer.citations)
+
+
+def test_the_answer_step_checks_with_the_calibration_it_is_given(seeded: RAG, llm_replies) -> None:
+    # how bench/replay_checks.py measures other thresholds on stored drafts
+    question = "Which frigate did Kim board?"
+    hits = seeded.search(question)
+    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    llm_replies["answer"] = f"Kim boarded the frigate Marshal Shaposhnikov [{n}]."
+    strict = replace(seeded.calibration, supported=1.5)  # no sentence supports a claim so well
+    *_, answer = seeded.answerer(strict).stream(question, model=MODEL)
+    assert isinstance(answer, Answer) and answer.abstain_reason == "unsupported"
+    assert not ask(seeded, question).abstained  # the index's own calibration keeps the claim
 
 
 def test_an_uncited_claim_gets_the_passage_that_supports_it(seeded: RAG, llm_replies) -> None:

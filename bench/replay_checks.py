@@ -31,7 +31,7 @@ from rag.evaluate.items import EvalItem
 from rag.evaluate.run import score_answer
 from rag.evidence import Evidence
 from rag.generate import generators
-from rag.language import detect_language, question_language
+from rag.language import question_language
 
 HERE = Path(__file__).resolve().parent
 BEFORE_MODEL = ("retrieval", "names")
@@ -58,6 +58,7 @@ def replay(
     """Score the checked (untranslated) answer of each stored draft under ``calibration``."""
     scores: list[tuple[EvalItem, dict[str, float | None]]] = []
     dated: dict[str, RAG] = {}
+    backend = generators(llm, engine.settings, calibration)[0]
     for item, draft in pairs:
         asked = engine
         if item.as_of:
@@ -65,11 +66,9 @@ def replay(
         answerer = asked.answerer(calibration)
         hits = asked.search(item.question, filters=item.search_filters)
         evidence = Evidence.gather(item.question, hits, asked.embedder)
-        backend = generators(llm, asked.settings, calibration)[0]
         language = question_language(item.question)
         drafting = answerer.drafting_language(backend, evidence, language)
-        in_drafting = drafting != language and detect_language(draft) == drafting
-        written = drafting if in_drafting else language
+        written = answerer.written_language(draft, drafting, language)
         answer = answerer.finish(
             item.question, draft, evidence, backend, item.question, language, written
         )

@@ -199,9 +199,7 @@ class Answerer:
         timings["generate"] = time.perf_counter() - generating
         checking = time.perf_counter()
         draft = "".join(generated)
-        # the model may answer in the question's language anyway: check it as it is written
-        in_drafting = drafting != language and detect_language(draft) == drafting
-        written = drafting if in_drafting else language
+        written = self.written_language(draft, drafting, language)
         if written == language != drafting:  # held back while its language was unknown
             timings.setdefault("first_token", time.perf_counter() - clock)
             yield draft
@@ -222,6 +220,13 @@ class Answerer:
         in, when the backend translates (a model reads and checks best in the passages' own
         words), else the question's."""
         return (evidence.language or language) if backend.translates else language
+
+    @staticmethod
+    def written_language(draft: str, drafting: str, asked: str) -> str:
+        """The language ``draft`` is checked in: the one it was drafted in, unless the model
+        answered in the question's language ``asked`` anyway."""
+        in_drafting = drafting != asked and detect_language(draft) == drafting
+        return drafting if in_drafting else asked
 
     def translated(
         self,

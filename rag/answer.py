@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.calibration import Calibration
+from rag.chunk import sentences
 from rag.citations import (
     Checked,
     Citation,
@@ -182,8 +183,9 @@ class Answerer:
         failures: list[str] = []
         for backend in backends:
             drafting = self.drafting_language(backend, evidence, language)
+            reply = backend.answer(standalone, evidence, drafting)
             try:
-                for delta in backend.answer(standalone, evidence, drafting):
+                for delta in reply:
                     generated.append(delta)
                     if drafting == language:
                         timings.setdefault("first_token", time.perf_counter() - clock)
@@ -203,7 +205,8 @@ class Answerer:
         if written == language != drafting:  # held back while its language was unknown
             timings.setdefault("first_token", time.perf_counter() - clock)
             yield draft
-        answer = self.finish(question, draft, evidence, backend, standalone, language, written)
+        finished = without_cut_sentence(draft) if reply.cut_off else draft
+        answer = self.finish(question, finished, evidence, backend, standalone, language, written)
         timings["check"] = time.perf_counter() - checking
         if written != language:
             translating = time.perf_counter()
@@ -247,8 +250,9 @@ class Answerer:
         if answer.abstained:
             return answer
         pieces: list[str] = []
+        reply = backend.translate(answer.text, source, target)
         try:
-            for delta in backend.translate(answer.text, source, target):
+            for delta in reply:
                 timings.setdefault("first_token", time.perf_counter() - clock)
                 pieces.append(delta)
                 yield delta
@@ -258,6 +262,7 @@ class Answerer:
         text = markers_inside(text.strip())
         kept = (
             text
+            and not reply.cut_off
             and not invalid
             and set(cited_numbers(text)) == set(cited_numbers(answer.text))
             and figures(strip_markers(text)) == figures(strip_markers(answer.text))
@@ -403,3 +408,18 @@ class Answerer:
             and not anchors(evidence.sentence(i)) <= said
             and not quantity_missing(evidence.sentence(i), *questions)
         ]
+
+
+def without_cut_sentence(draft: str) -> str:
+    """``draft``, which the model stopped writing at its token limit, without the sentence it
+    was cut off in ("... the tool found by the researchers"), when one before it remains: the
+    check would keep a cut quote, since its passage holds it word for word. A last sentence
+    that ends in a stop or a citation mark (the limit fell right after it) stays."""
+    spans = sentences(draft)
+    if len(spans) <= 1 or ENDS_SENTENCE.search(draft):
+        return draft
+    return draft[: spans[-1][0]].rstrip()
+
+
+ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’)]*|\[\d+\])(?:\s*\[\d+\])*[.]?\s*$")
+"""A stop or a citation mark, then closing quotes and marks: "... kata TASS." "... [3]."."""

@@ -6,7 +6,6 @@ other name is a litellm model string (``local/qwen2.5-1.5b`` runs in-process, se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
@@ -16,6 +15,7 @@ from rag.calibration import Calibration
 from rag.citations import markers_inside
 from rag.config import Settings
 from rag.evidence import Evidence
+from rag.llm import Reply
 from rag.prompts import ABSTAIN_MARK, answer_messages, translate_request
 
 EXTRACTIVE = "extractive"
@@ -30,16 +30,16 @@ class Generator(Protocol):
     """True when it writes its own text, so it can draft in the passages' language and
     translate the checked answer; False when it quotes the passages as they are."""
 
-    def answer(self, question: str, evidence: Evidence, language: str) -> Iterator[str]:
-        """Text deltas of an answer citing passages as ``[n]``, or ``ABSTAIN_MARK``."""
+    def answer(self, question: str, evidence: Evidence, language: str) -> Reply:
+        """An answer citing passages as ``[n]``, or ``ABSTAIN_MARK``, as it streams."""
         ...
 
     def write(self, request: str, max_tokens: int) -> str | None:
         """The reply to a free-text request; None when the backend writes no free text."""
         ...
 
-    def translate(self, text: str, source: str, target: str) -> Iterator[str]:
-        """Text deltas of ``text``, an answer with ``[n]`` marks, in language ``target``."""
+    def translate(self, text: str, source: str, target: str) -> Reply:
+        """``text``, an answer with ``[n]`` marks, in language ``target``, as it streams."""
         ...
 
 
@@ -52,7 +52,7 @@ class LLMGenerator:
         self.name = model
         self.settings = settings
 
-    def answer(self, question: str, evidence: Evidence, language: str) -> Iterator[str]:
+    def answer(self, question: str, evidence: Evidence, language: str) -> Reply:
         messages = answer_messages(question, evidence, language, self.settings)
         return llm.stream(messages, self.name, self.settings)
 
@@ -60,9 +60,14 @@ class LLMGenerator:
         messages = [{"role": "user", "content": request}]
         return llm.complete(messages, self.name, self.settings, max_tokens=max_tokens)
 
-    def translate(self, text: str, source: str, target: str) -> Iterator[str]:
+    def translate(self, text: str, source: str, target: str) -> Reply:
+        """Room for the whole translation: an answer completed with passage sentences can
+        outgrow ``max_tokens``, and no language here costs under 2 characters a token (Qwen's
+        tokenizer reads Indonesian at about 3, English at about 4)."""
         request = translate_request(text, source, target, self.settings)
-        return llm.stream([{"role": "user", "content": request}], self.name, self.settings)
+        messages = [{"role": "user", "content": request}]
+        room = max(self.settings.max_tokens, len(text) // 2)
+        return llm.stream(messages, self.name, self.settings, max_tokens=room)
 
 
 class ExtractiveGenerator:
@@ -75,17 +80,21 @@ class ExtractiveGenerator:
     def __init__(self, calibration: Calibration) -> None:
         self.calibration = calibration
 
-    def answer(self, question: str, evidence: Evidence, language: str) -> Iterator[str]:
+    def answer(self, question: str, evidence: Evidence, language: str) -> Reply:
         picked = key_sentences(evidence, self.calibration, language)
         if not picked:
-            return iter([ABSTAIN_MARK])
-        return iter([markers_inside(" ".join(cited_sentence(evidence, i) for i in picked))])
+            return Reply([(ABSTAIN_MARK, "stop")])
+        return Reply(
+            [(markers_inside(" ".join(cited_sentence(evidence, i) for i in picked)), "stop")]
+        )
 
     def write(self, request: str, max_tokens: int) -> str | None:
         return None
 
-    def translate(self, text: str, source: str, target: str) -> Iterator[str]:
-        return iter([text])  # quotes stay as the passages wrote them (``translates`` is False)
+    def translate(self, text: str, source: str, target: str) -> Reply:
+        return Reply(
+            [(text, "stop")]
+        )  # quotes stay as the passages wrote them (``translates`` is False)
 
 
 def key_sentences(evidence: Evidence, calibration: Calibration, language: str) -> list[int]:

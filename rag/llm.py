@@ -16,7 +16,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -282,20 +282,48 @@ def complete(
     return "".join(stream(messages, model, settings, max_tokens=max_tokens, **extra))
 
 
+class Reply:
+    """A reply as it streams: iterate (once) for its text deltas; afterwards ``cut_off`` says
+    whether the writer stopped at its token limit, mid-sentence, rather than where it ended
+    the reply itself (finish reason "length")."""
+
+    def __init__(self, deltas: Iterable[tuple[str, str]]) -> None:
+        self.deltas = deltas
+        """(text, finish reason) pairs; the reason is empty until the last one."""
+        self.cut_off = False
+
+    def __iter__(self) -> Iterator[str]:
+        for text, finish in self.deltas:
+            if finish:
+                self.cut_off = finish == "length"
+            if text:
+                yield text
+
+
 def stream(
     messages: list[dict[str, str]],
     model: str,
     settings: Settings,
     max_tokens: int | None = None,
     **extra: Any,
-) -> Iterator[str]:
-    """Text deltas of the model's reply, after litellm's retries; LLMError when it fails."""
+) -> Reply:
+    """The model's reply as it streams, after litellm's retries; LLMError when it fails."""
+    return Reply(_deltas(messages, model, settings, max_tokens or settings.max_tokens, extra))
+
+
+def _deltas(
+    messages: list[dict[str, str]],
+    model: str,
+    settings: Settings,
+    max_tokens: int,
+    extra: dict[str, Any],
+) -> Iterator[tuple[str, str]]:
     litellm = litellm_module()
     try:
         response = litellm.completion(
             model=model,
             messages=messages,
-            max_tokens=max_tokens or settings.max_tokens,
+            max_tokens=max_tokens,
             temperature=settings.temperature,
             timeout=settings.llm_timeout,
             num_retries=settings.llm_retries,
@@ -304,10 +332,11 @@ def stream(
         )
         for chunk in response:
             choices = getattr(chunk, "choices", None) or []
-            delta = getattr(choices[0], "delta", None) if choices else None
+            if not choices:
+                continue
+            delta = getattr(choices[0], "delta", None)
             text = getattr(delta, "content", None) if delta is not None else None
-            if text:
-                yield text
+            yield text or "", getattr(choices[0], "finish_reason", None) or ""
     except LLMError:
         raise
     except Exception as exc:  # litellm raises many provider-specific types

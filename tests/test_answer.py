@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from conftest import KINZHAL
@@ -494,6 +496,93 @@ def test_refused_connection_falls_back_to_the_configured_model(
     assert answer.model == "extractive" and not answer.abstained
     with pytest.raises(LLMError, match="could not connect"):
         RAG(seeded.settings.replace(llm_retries=0)).ask("Which frigate did Kim board?", llm=MODEL)
+
+
+class _Streamer(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible provider that streams its ``replies`` in turn (each a text, or a
+    function of the prompt) one word a token, and stops at the request's ``max_tokens`` with
+    finish reason "length", as a real one does."""
+
+    replies: list[Any] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        reply = self.replies.pop(0)
+        words = re.findall(
+            r"\S+\s*", reply(body["messages"][-1]["content"]) if callable(reply) else reply
+        )
+        limit = body["max_tokens"]
+        deltas = [({"content": word}, None) for word in words[:limit]]
+        for delta, finish in [*deltas, ({}, "length" if len(words) > limit else "stop")]:
+            chunk = {
+                "id": "kabar-test",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def streamer(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Streamer]]:
+    handler = type("Handler", (_Streamer,), {"replies": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{server.server_port}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-kabar-test-secret-0123456789")
+    yield handler
+    server.shutdown()
+
+
+@pytest.mark.parametrize("max_tokens, whole", [(14, False), (100, True)])
+def test_a_sentence_cut_off_at_the_token_limit_is_left_out(
+    seeded: RAG, streamer, max_tokens: int, whole: bool
+) -> None:
+    """A draft that stops mid-sentence because it reached ``max_tokens`` loses that sentence,
+    though its passage holds the words; the same sentence written whole stays."""
+    draft = (
+        "Kim dan Shoigu kemudian menaiki fregat Marsekal Shaposhnikov [3]. "
+        "Di lapangan terbang Knevichi, Shoigu menunjukkan kepada Kim sistem rudal Kinzhal [3]."
+    )
+    streamer.replies = [draft]
+    engine = RAG(seeded.settings.replace(max_tokens=max_tokens))
+    answer = ask(engine, "Fregat apa yang dinaiki Kim dan Shoigu?")
+    assert not answer.abstained, answer.text
+    assert "Shaposhnikov" in answer.text
+    assert ("Knevichi" in answer.text) is whole, answer.text
+    assert answer.draft.rstrip() == " ".join(draft.split()[:max_tokens])  # the model's own
+
+
+@pytest.mark.parametrize(
+    "translation, shown",
+    [
+        ("Kim and Shoigu then boarded the frigate Marshal Shaposhnikov {marks}.", True),
+        ("Kim and Shoigu then boarded the frigate Marshal Shaposhnikov {marks}. " * 20, False),
+    ],
+)
+def test_a_translation_gets_room_for_the_whole_answer_and_is_not_shown_cut_off(
+    seeded: RAG, streamer, translation: str, shown: bool
+) -> None:
+    """A translation may be longer than ``max_tokens`` (an answer completed with passage
+    sentences is), up to half a token a character of the answer; one cut off there is not
+    shown, the checked answer is, with a note."""
+    hits = seeded.search("Which frigate did Kim board?")
+    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    draft = f"Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov [{n}]."
+    streamer.replies = [draft, lambda prompt: translation.format(marks=marks(prompt))]
+    engine = RAG(seeded.settings.replace(max_tokens=len(draft.split())))
+    answer = ask(engine, "Which frigate did Kim board?")
+    assert answer.draft == draft
+    assert ("boarded the frigate" in answer.text) is shown, answer.text
+    assert ("menaiki fregat" in answer.text) is not shown, answer.text
 
 
 @pytest.mark.slow

@@ -151,7 +151,8 @@ def names(text: str) -> set[str]:
 def numbers(text: str) -> set[str]:
     """Numbers in ``text`` as digit strings: "8.000" and "8,000" -> "8000", "empat" -> "4"."""
     digits = {re.sub(r"[.,]", "", n) for n in re.findall(r"\d+(?:[.,]\d+)*", text)}
-    words = {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.casefold()) if w in NUMBER_WORDS}
+    found = re.findall(r"[^\W\d_]+", text.casefold())
+    words = {NUMBER_WORDS[w] for w in found if w in NUMBER_WORDS}
     return digits | words
 
 
@@ -171,21 +172,26 @@ NUMBER_WORDS = {
     word: str(value)
     for value, words in enumerate(
         [
-            ("satu", "one"),
-            ("dua", "two"),
-            ("tiga", "three"),
-            ("empat", "four"),
-            ("lima", "five"),
-            ("enam", "six"),
-            ("tujuh", "seven"),
-            ("delapan", "eight"),
-            ("sembilan", "nine"),
-            ("sepuluh", "ten"),
+            ("satu", "one", "eins", "uno", "één"),
+            ("dua", "two", "zwei", "dos", "deux", "dois", "duas", "twee"),
+            ("tiga", "three", "drei", "tres", "trois", "três", "tre", "drie"),
+            ("empat", "four", "vier", "cuatro", "quatre", "quatro", "quattro"),
+            ("lima", "five", "fünf", "cinco", "cinq", "cinque", "vijf"),
+            ("enam", "six", "sechs", "seis", "zes"),
+            ("tujuh", "seven", "sieben", "siete", "sete", "sette", "zeven"),
+            ("delapan", "eight", "acht", "ocho", "huit", "oito"),
+            ("sembilan", "nine", "neun", "nueve", "neuf", "nove", "negen"),
+            ("sepuluh", "ten", "zehn", "diez", "dix", "dez", "dieci", "tien"),
         ],
         start=1,
     )
     for word in words
 }
+"""One to ten in the languages kabar names (English, Indonesian, German, Spanish, French,
+Portuguese, Italian, Dutch): an English answer says "four" for a German passage's "vier".
+Left out where the word means something else in another of them: "un", "une", "een", "um",
+"uma", "una" (articles), "due" (English), "sei" (German "be", Italian 6), "otto" (a name),
+"sept" (September)."""
 
 
 def weekdays(text: str) -> set[int]:

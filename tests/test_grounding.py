@@ -9,13 +9,30 @@ from conftest import ROOT
 
 from rag.evaluate.facqa import convert, spellings
 from rag.evaluate.items import load_items
-from rag.grounding import anchors, names_held, numbers, quantity_missing, restates
+from rag.grounding import (
+    anchors,
+    names_held,
+    numbers,
+    quantity_missing,
+    restates,
+    ungrounded,
+)
 from rag.search import Hit
 
 
 def test_numbers_read_the_same_in_both_languages() -> None:
     assert numbers("8.000 km, empat tabung and 1,000 troops") == {"8000", "4", "1000"}
     assert numbers("two frigates") == {"2"}
+
+
+def test_a_number_word_an_answer_translates_from_a_passage_is_no_invention() -> None:
+    # an English answer over the German page of shared/corpora/web-news (sueddeutsche.de)
+    german = [passage("Flixtrain bietet bislang vier Fernstrecken auf der Schiene an.")]
+    claim = "Flixtrain operates four long-distance routes."
+    assert ungrounded(claim, "How many routes does Flixtrain run?", german, False) == set()
+    assert numbers("fünf Züge, três dias, cinq jours, dieci anni") == {"5", "3", "10"}
+    # words that mean something else in another language are not numbers
+    assert numbers("due to the sanctions, Sept. 17, Otto sei") == {"17"}
 
 
 def test_anchors_are_names_and_numbers_not_sentence_openers() -> None:

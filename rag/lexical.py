@@ -109,6 +109,14 @@ class LexicalIndex:
         shutil.rmtree(old, ignore_errors=True)
         self._set(revision, ids, columns, bm25)
 
+    def vocabulary_coverage(self, query: str) -> float:
+        """Share of the question's content words that occur in the corpus (0 to 1)."""
+        tokens = tokenize(query)
+        if not tokens or self._bm25 is None:
+            return 0.0
+        vocab = self._bm25.vocab_dict
+        return sum(1 for t in tokens if t in vocab) / len(tokens)
+
     def unseen(self, text: str) -> set[str]:
         """The words of ``text`` (tokenized as for search) that no indexed passage holds; none
         while nothing is indexed."""

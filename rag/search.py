@@ -4,10 +4,9 @@ Two measured choices (``eval/``, seed set):
 - A passage's dense score is its own similarity plus ``ARTICLE_WEIGHT`` times the best
   similarity among its article's candidates, so a paragraph that never names its place (the
   Kinzhal paragraph never says "Vladivostok") rises with the article that does.
-- The lexical side is weighted by the square of the share of the question's words that the best
-  dense candidates hold: an English question over Indonesian articles shares few words with
-  them and BM25 would add noise, as it would from English articles about something else; an
-  Indonesian question, or one naming people and places, gets its help.
+- The lexical side is weighted by the square of the share of the question's words that occur in
+  the corpus: an English question over Indonesian articles shares few words with them and BM25
+  would add noise; an Indonesian question, or one naming people and places, gets its help.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import numpy as np
 
 from rag.embed import Embedder
 from rag.errors import InputError
-from rag.lexical import COLUMNS, LexicalIndex, tokenize
+from rag.lexical import COLUMNS, LexicalIndex
 from rag.store import Record, Store
 from rag.when import read_time
 
@@ -35,10 +34,6 @@ RECENT_POOL = 2
 that on the seeds "Kim dan Shoigu terbaru" opens with the September articles (eval item t07
 finds its gold passage at rank 2), narrow enough that only passages the plain search ranks in
 its top 2k are shown."""
-TOPIC_CANDIDATES = 20
-"""The dense candidates whose words decide BM25's weight (``lexical_weight``), whatever ``k``
-is: on FacQA's 311 dev questions the 5 best gave hit@5 0.910, the 20 best 0.923 (the weight
-from the whole corpus's words: 0.920)."""
 DUPLICATE_OVERLAP = 0.45  # share of the shorter passage's word trigrams in the other; retellings
 # of one wire story in the seeds overlap 0.47-0.85, unrelated passages at most 0.33
 
@@ -293,7 +288,7 @@ def hybrid_search(
     pool = max(4 * k, 20)
     vector = embedder.query(query)
     dense = rerank_by_article(store.query(vector, min(pool, stored), filters.chroma_where()))
-    weight = lexical_weight(query, dense)
+    weight = lexical.vocabulary_coverage(query) ** 2
     lexical_hits = lexical.search(query, pool, filters.mask(lexical)) if weight > 0 else []
     fused = reciprocal_rank_fusion(
         [[r.chunk_id for r in dense], [chunk_id for chunk_id, _ in lexical_hits]], [1.0, weight]
@@ -306,21 +301,6 @@ def hybrid_search(
     if recent:
         hits = sorted(hits, key=lambda h: h.date, reverse=True)[:k]  # stable: by score within
     return hits
-
-
-def lexical_weight(query: str, candidates: Sequence[Record]) -> float:
-    """BM25's weight in the fusion: the square of the share of the question's words that the
-    dense candidates hold. An English question shares few words with Indonesian passages
-    (equal-weight fusion dropped English hit@5 from 0.90 to 0.76 on the seed set); and where
-    other articles in English hold its words, they are about something else: with the 45
-    web-news pages beside the seeds, the share over the whole corpus let "Who led the Chinese
-    delegation?" rank a telescope article first (seed hit@5 0.954 -> 0.923). The best
-    ``TOPIC_CANDIDATES`` are the question's topic as the embedder sees it (README, Retrieval)."""
-    words = tokenize(query)
-    if not words:
-        return 0.0
-    held = {word for record in candidates[:TOPIC_CANDIDATES] for word in tokenize(record.text)}
-    return (sum(word in held for word in words) / len(words)) ** 2
 
 
 def reciprocal_rank_fusion(

@@ -9,7 +9,6 @@ from rag.search import (
     ARTICLE_WEIGHT,
     Hit,
     collapse_duplicates,
-    lexical_weight,
     reciprocal_rank_fusion,
     rerank_by_article,
 )
@@ -35,19 +34,6 @@ def test_fusion_ties_keep_first_appearance_and_k_flattens_ranks() -> None:
     assert list(reciprocal_rank_fusion([["a", "b"], ["b", "a"]], [1.0, 1.0], k=1)) == ["a", "b"]
     small_k = reciprocal_rank_fusion([["a", "b"]], [1.0], k=1)
     assert small_k == {"a": 1 / 2, "b": 1 / 3}
-
-
-def test_bm25_weight_is_the_squared_share_of_question_words_the_topic_passages_hold() -> None:
-    topic = [Record(f"c{i}", "Delegasi Cina dipimpin Li Hongzhong.", {}, 0.8) for i in range(20)]
-    # of "led", "li", "hongzhong", "chinese", "delegation" ("who" is a stopword) two are held
-    assert lexical_weight("Who led Li Hongzhong's Chinese delegation?", topic) == pytest.approx(
-        (2 / 5) ** 2
-    )
-    assert lexical_weight("Siapa memimpin delegasi Cina?", topic) == pytest.approx((2 / 3) ** 2)
-    # only the best TOPIC_CANDIDATES count: an English page further down changes nothing
-    page = Record("p", "Chinese scientists led the delegation", {}, 0.7)
-    assert lexical_weight("Chinese delegation", [*topic, page]) == 0.0
-    assert lexical_weight("Chinese delegation", [page]) == 1.0
 
 
 def record(chunk_id: str, source: str, similarity: float) -> Record:

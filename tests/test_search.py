@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import KINZHAL, ROOT, SEEDS
+from conftest import KINZHAL
 
-from rag import RAG, Filters, InputError, Settings
+from rag import RAG, Filters, InputError
 
 TEMPO_JULY, TEMPO_SEPTEMBER = "000_e619702867f365eb.txt", "002_b60d1a8831f4fb8f.txt"
 LI = ("000_e619702867f365eb.txt", "001_19d4d10bd79297cd.txt", "004_45b1288b14f83929.txt")
@@ -151,45 +151,6 @@ def test_a_period_in_the_question_keeps_undated_articles(fresh: RAG, seed_copy: 
     assert undated.name not in {
         h.source for h in fresh.search("Pengadilan HAM", k=10, filters=explicit)
     }
-
-
-@pytest.fixture(scope="module")
-def among_web_news(tmp_path_factory: pytest.TempPathFactory) -> RAG:
-    """The seeds beside the 45 real pages of shared/corpora/web-news (English, German,
-    Spanish, Portuguese; about other things)."""
-    pages = ROOT.parent / "shared" / "corpora" / "web-news" / "pages"
-    engine = RAG(Settings(index_dir=str(tmp_path_factory.mktemp("mixed"))))
-    report = engine.ingest([SEEDS, pages])
-    assert not report.failed, report.failed
-    return engine
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "question, needle, within",
-    [
-        ("Which university in Vladivostok was Kim expected to visit?", "Universitas Federal", 1),
-        (
-            "On which day of the week did Kim's extended trip to Russia's Far East start?",
-            "Selasa",
-            5,
-        ),
-        (
-            "What types of weaponry did Kim look at in Russia on Saturday, according to KCNA?",
-            "pembom strategis",
-            2,
-        ),
-    ],
-)
-def test_english_articles_on_other_topics_do_not_outrank_the_answer(
-    among_web_news: RAG, question: str, needle: str, within: int
-) -> None:
-    """The pages hold the English question's words ("day", "week", "start", "university"), so
-    BM25 ranks them high; it counts only as far as the passages the embedder finds on the
-    question's topic hold those words. Before, the answering passage ranked 2nd, below the top
-    5 and 4th."""
-    hits = among_web_news.search(question, k=5)
-    assert any(needle in h.text for h in hits[:within]), [h.source for h in hits]
 
 
 def test_latest_prefers_the_newest_articles(seeded: RAG) -> None:

@@ -83,18 +83,14 @@ class ExtractiveGenerator:
     def answer(self, question: str, evidence: Evidence, language: str) -> Reply:
         picked = key_sentences(evidence, self.calibration, language)
         if not picked:
-            return Reply([(ABSTAIN_MARK, "stop")])
-        return Reply(
-            [(markers_inside(" ".join(cited_sentence(evidence, i) for i in picked)), "stop")]
-        )
+            return Reply.whole(ABSTAIN_MARK)
+        return Reply.whole(markers_inside(" ".join(cited_sentence(evidence, i) for i in picked)))
 
     def write(self, request: str, max_tokens: int) -> str | None:
         return None
 
     def translate(self, text: str, source: str, target: str) -> Reply:
-        return Reply(
-            [(text, "stop")]
-        )  # quotes stay as the passages wrote them (``translates`` is False)
+        return Reply.whole(text)  # quotes stay as the passages wrote them (no ``translates``)
 
 
 def key_sentences(evidence: Evidence, calibration: Calibration, language: str) -> list[int]:

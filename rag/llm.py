@@ -284,13 +284,18 @@ def complete(
 
 class Reply:
     """A reply as it streams: iterate (once) for its text deltas; afterwards ``cut_off`` says
-    whether the writer stopped at its token limit, mid-sentence, rather than where it ended
-    the reply itself (finish reason "length")."""
+    whether the writer stopped at its token limit (finish reason "length") rather than ending
+    the reply itself."""
 
     def __init__(self, deltas: Iterable[tuple[str, str]]) -> None:
         self.deltas = deltas
         """(text, finish reason) pairs; the reason is empty until the last one."""
         self.cut_off = False
+
+    @classmethod
+    def whole(cls, text: str) -> Reply:
+        """A reply written at once and never cut off (the extractive answerer's)."""
+        return cls([(text, "stop")])
 
     def __iter__(self) -> Iterator[str]:
         for text, finish in self.deltas:

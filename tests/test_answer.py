@@ -450,15 +450,23 @@ class _Provider(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Provider]]:
-    handler = type("Handler", (_Provider,), {})
+def serve(
+    base: type[http.server.BaseHTTPRequestHandler], monkeypatch: pytest.MonkeyPatch, **state: Any
+) -> Iterator[Any]:
+    """Serve a copy of the handler ``base`` (with class attributes ``state``) on localhost as
+    the OpenAI provider litellm calls, for the length of a test; yields the copy."""
+    handler = type("Handler", (base,), state)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{server.server_port}/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-kabar-test-secret-0123456789")
     yield handler
     server.shutdown()
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Provider]]:
+    yield from serve(_Provider, monkeypatch)
 
 
 @pytest.mark.parametrize(
@@ -533,13 +541,7 @@ class _Streamer(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def streamer(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Streamer]]:
-    handler = type("Handler", (_Streamer,), {"replies": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("OPENAI_API_BASE", f"http://127.0.0.1:{server.server_port}/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-kabar-test-secret-0123456789")
-    yield handler
-    server.shutdown()
+    yield from serve(_Streamer, monkeypatch, replies=[])
 
 
 @pytest.mark.parametrize("max_tokens, whole", [(14, False), (100, True)])

@@ -118,8 +118,10 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
         scores = support(evidence, embedder.query(claim), claim, calibration.anchor_bonus)
         best = {n: max(evidence.rows(n), key=lambda i: scores[i]) for n in evidence.numbers}
         top = max(best, key=lambda n: scores[best[n]])
-        margin = calibration.reattribute_margin
-        moved = {n: (top if scores[best[top]] - scores[best[n]] > margin else n) for n in numbers}
+        moved = {
+            n: (top if _better(scores[best[top]], scores[best[n]], calibration) else n)
+            for n in numbers
+        }
         cited = set(moved.values()) or {top}
         if max(float(scores[best[n]]) for n in cited) < calibration.supported:
             said = said_by(claim, evidence)
@@ -134,7 +136,8 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
             cited = set(moved.values()) or {top}
         if numbers:
             sentence = re.sub(r"\[(\d+)\]", _renumber(moved), sentence)
-            sentence = re.sub(r"(\[\d+\])(?=.*\1)", "", sentence)  # [5][5] -> [5]
+            sentence = re.sub(r"(\[\d+\])(?=.*\1)", "", sentence)  # [5] [5] -> [5]
+            sentence = re.sub(r" {2,}", " ", sentence)
         else:
             sentence = markers_inside(f"{sentence} [{top}]")
         for n in cited:
@@ -147,6 +150,14 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
             i = evidence.best(n)
             best_support[n] = (i, float(evidence.scores[i]))
     return Checked(checked, best_support, tuple(dropped))
+
+
+def _better(top: float, cited: float, calibration: Calibration) -> bool:
+    """Whether a passage supporting a claim at ``top`` takes the citation of one at ``cited``:
+    by more than the re-attribution margin, or by reaching the support level the cited one
+    misses (else a claim would be dropped that another passage, within the margin, supports)."""
+    supported = calibration.supported
+    return top - cited > calibration.reattribute_margin or cited < supported <= top
 
 
 def said_by(claim: str, evidence: Evidence) -> dict[int, int]:

@@ -60,6 +60,7 @@ sentence_vectors = SentenceVectors(CACHED_SENTENCES)
 class Evidence:
     """Passages, their sentences (as spans) and the sentences' vectors and question scores."""
 
+    question: str
     hits: tuple[Hit, ...]
     spans: tuple[tuple[int, int, int], ...]
     """(passage number, start, end) of every sentence, offsets in the passage text."""
@@ -71,7 +72,7 @@ class Evidence:
     def gather(cls, question: str, hits: Sequence[Hit], embedder: Embedder) -> Evidence:
         spans = tuple((n, s, e) for n, hit in enumerate(hits, 1) for s, e in sentences(hit.text))
         vectors = sentence_vectors(embedder, [hits[n - 1].text[s:e] for n, s, e in spans])
-        return cls(tuple(hits), spans, vectors, vectors @ embedder.query(question))
+        return cls(question, tuple(hits), spans, vectors, vectors @ embedder.query(question))
 
     @property
     def numbers(self) -> list[int]:

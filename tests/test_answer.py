@@ -694,6 +694,55 @@ def test_a_short_question_about_a_rare_name_is_answered_under_the_retrieval_floo
     assert len(llm_replies["prompts"]) == asked
 
 
+STUDEN = (  # shared/corpora/web-news: polizeiticker.ch (German) and heartlandnewsfeed.com
+    "Am Sonntag, 5. November 2023, kurz nach 21.25 Uhr, wurde der Kantonspolizei Bern auf der "
+    "A6 bei Studen ein schwerer Verkehrsunfall gemeldet. Aus ungeklärten Gründen fuhr ein "
+    "Autolenker im Bereich der Ausfahrt Studen in die entgegengesetzte Richtung auf die A6 in "
+    "Fahrtrichtung Biel auf. Der Autolenker wurde bei der Kollision tödlich verletzt.\n"
+)
+BLOTTER = (
+    "October 21: ACCIDENT – A Quincy driver was ticketed by Taylorville police following a "
+    "traffic accident in the construction zone on the bridge at Illinois Route 29 at 10:21 a.m. "
+    "A car driven by Leanne L. Hivley, 52, of Quincy, was southbound on the highway through the "
+    "construction zone, failed to reduce speed, and collided with the rear end of a pickup.\n"
+)
+
+
+def test_a_claim_is_never_cited_to_a_passage_without_its_number(
+    fresh: RAG, tmp_path, llm_replies
+) -> None:
+    for name, text in (("studen.txt", STUDEN), ("blotter.txt", BLOTTER)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert not fresh.ingest([tmp_path / "studen.txt", tmp_path / "blotter.txt"]).failed
+    question = "When did the accident on the A6 near Studen happen?"
+    numbers = {h.source: n for n, h in enumerate(fresh.search(question), 1)}
+    # the local model's answer over the web-news pages: the blotter's date, and the Studen
+    # report, close in meaning and holding "2023", had taken its citation
+    llm_replies["answer"] = f"October 21, 2023 [{numbers['studen.txt']}]."
+    answer = ask(fresh, question)
+    assert "studen.txt" not in {c.passage.source for c in answer.citations}
+    # the right date cited to the wrong report moves to the one that holds it
+    llm_replies["answer"] = f"On Sunday, 5 November 2023 [{numbers['blotter.txt']}]."
+    answer = ask(fresh, question)
+    assert [c.passage.source for c in answer.citations] == ["studen.txt"]
+
+
+def test_a_claim_its_passage_supports_just_under_the_level_moves_to_one_that_reaches_it(
+    seeded: RAG, llm_replies
+) -> None:
+    question = "Which anniversary of the end of the Korean War was Shoigu in Pyongyang for?"
+    hits = seeded.search(question)
+    cited = next(n for n, h in enumerate(hits, 1) if "perjalanan kejutan" in h.text)
+    # seed q20's draft: its passage supports it at 0.84, another at 0.87, within the 0.03
+    # margin; the claim is right and was dropped, and the answer abstained
+    claim = "Shoigu visited Pyongyang for the 70th anniversary of the end of the Korean War"
+    llm_replies["answer"] = f"{claim} on July 27, 2023 [{cited}]."
+    answer = ask(seeded, question)
+    assert not answer.abstained and answer.text.startswith(claim)
+    (citation,) = answer.citations
+    assert citation.n != cited and citation.supported
+
+
 def test_an_answer_with_an_invented_number_abstains(seeded: RAG, llm_replies) -> None:
     llm_replies["answer"] = "The Kinzhal missile has a range of 2,000 kilometres [1]."
     answer = ask(seeded, "What is the range of the Kinzhal missile shown to Kim?")

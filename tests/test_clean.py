@@ -187,6 +187,47 @@ def test_given_dates_are_read_in_common_forms(value: str, iso: str) -> None:
     assert clean("Some article text here.", "x.txt", {"date": value}).date == iso
 
 
+KOBE = "KOBE – A total of 6,000 surgical masks have been lost at a hospital in Kobe."
+
+
+@pytest.mark.parametrize(
+    "title, outlet, shown",
+    [  # <title>s of shared/corpora/web-news pages, with the site name trafilatura read
+        (
+            "Losing face: 6,000 surgical masks stolen from Kobe hospital | The Japan Times",
+            "The Japan Times",
+            "Losing face: 6,000 surgical masks stolen from Kobe hospital",
+        ),
+        (
+            "Get in the Spooky Spirit With These Halloween Workouts - My Daily Magazine - Art, "
+            "Design, DIY, Fashion and Beauty !",
+            "My Daily Magazine - Art, Design, DIY, Fashion and Beauty !",
+            "Get in the Spooky Spirit With These Halloween Workouts",
+        ),
+        ("Heimat - SW1.News", "SW1.News - Nachrichten der Region Schweinfurt", "Heimat"),
+        # a dash inside the headline, or a last part that is not the site, stays
+        (
+            "Studen BE - A6 nach tödlichem Unfall gesperrt",
+            "polizeiticker.ch",
+            "Studen BE - A6 nach tödlichem Unfall gesperrt",
+        ),
+        (
+            "kein App Store mehr? | iPhone | Forum",
+            "MacTechNews.de",
+            "kein App Store mehr? | iPhone | Forum",
+        ),
+    ],
+)
+def test_a_title_loses_the_site_name_a_page_appends(title: str, outlet: str, shown: str) -> None:
+    assert clean(KOBE, "a.html", {"title": title, "outlet": outlet}).title == shown
+
+
+def test_an_outlet_opening_the_first_paragraph_is_no_city() -> None:
+    text = "Kaieteur News – Police investigators in Region Two are trying to unravel the mystery."
+    assert clean(text, "a.html", {"outlet": "Kaieteur News"}).city == ""
+    assert clean(KOBE, "a.html", {"outlet": "The Japan Times"}).city == "Kobe"
+
+
 def test_a_given_date_that_is_no_date_leaves_the_one_in_the_text() -> None:
     text = "A headline in English about things\n\nLONDON - Body text on 14 August 2022."
     assert clean(text, "x.txt", {"date": "soon"}).date == "2022-08-14"

@@ -363,6 +363,8 @@ class Answerer:
         supported = self.calibration.supported
         quoted = {n: (i, score >= supported) for n, (i, score) in checked.support.items()}
         text = checked.text
+        if added and text and not STOPPED.search(text):  # "Bharrat Ramdehol [1]" + a sentence
+            text += "."
         for i in added:
             text = markers_inside(f"{text} {cited_sentence(evidence, i)}".lstrip())
             quoted[evidence.spans[i][0]] = (i, True)  # the sentence that answers is the quote
@@ -423,3 +425,5 @@ def without_cut_sentence(draft: str) -> str:
 
 ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’)]*|\[\d+\])(?:\s*\[\d+\])*[.]?\s*$")
 """A stop or a citation mark, then closing quotes and marks: "... kata TASS." "... [3]."."""
+STOPPED = re.compile(r"[.!?…][\"'”’)]*(?:\s*\[\d+\])*\s*$")
+"""A stop, then closing quotes and citation marks: an answer that ends so ends a sentence."""

@@ -260,6 +260,11 @@ def test_the_answering_sentence_an_answer_left_out_is_added_and_cited(
     assert "menaiki fregat Marsekal Shaposhnikov" in answer.text
     frigate = [c for c in answer.citations if "Shaposhnikov" in c.quote]
     assert frigate and frigate[0].supported and f"[{frigate[0].n}]" in answer.text
+    # an answer without a stop ends its sentence before the one added ("Bharrat Ramdehol [1]",
+    # over the web-news pages, ran on into the added sentence)
+    llm_replies["answer"] = "Setibanya di Vladivostok, Kim disambut oleh Shoigu [1]"
+    answer = ask(seeded, "Kapal apa yang dinaiki Kim dan Shoigu?")
+    assert re.match(r"Setibanya di Vladivostok, Kim disambut oleh Shoigu \[\d\]\. \w", answer.text)
 
 
 def test_an_answer_that_repeats_the_question_gives_way_to_the_sentence_that_answers(

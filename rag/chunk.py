@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rag.clean import Document
+from rag.clean import MONTHS, Document
 
 # A sentence ends at . ! ? … (and any closing quotes or brackets) followed by white space.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
@@ -22,6 +22,8 @@ _ABBREVIATIONS = frozenset(
     "bzw ca hr fr sra mme mlle mgr".split()
 )
 _LAST_WORD = re.compile(r"(\w+)$")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+_DAY = re.compile(r"\d\d")  # one digit ("5. November") is covered by the one-letter rule
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,11 @@ def _ends_sentence(text: str, mark: int, after: int) -> bool:
     if after < len(text) and text[after].islower():
         return False
     word = _LAST_WORD.search(text, max(0, mark - 12), mark)
-    return not word or not (len(word.group()) == 1 or word.group().casefold() in _ABBREVIATIONS)
+    if not word:
+        return True
+    if _DAY.fullmatch(word.group()) and (month := _FIRST_WORD.match(text, after)):
+        return month.group().casefold() not in MONTHS  # a day: "am 01. März", "12. Dezember"
+    return not (len(word.group()) == 1 or word.group().casefold() in _ABBREVIATIONS)
 
 
 def _pieces(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

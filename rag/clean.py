@@ -41,24 +41,24 @@ MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("januari", "january", "jan"),
-            ("februari", "february", "feb"),
-            ("maret", "march", "mar"),
+            ("januari", "january", "januar", "jan"),
+            ("februari", "february", "februar", "feb"),
+            ("maret", "march", "märz", "mar"),
             ("april", "apr"),
-            ("mei", "may"),
+            ("mei", "may", "mai"),
             ("juni", "june", "jun"),
             ("juli", "july", "jul"),
             ("agustus", "august", "agu", "aug"),
             ("september", "sep", "sept"),
             ("oktober", "october", "okt", "oct"),
             ("november", "nov"),
-            ("desember", "december", "des", "dec"),
+            ("desember", "december", "dezember", "des", "dec"),
         ],
         start=1,
     )
     for name in names
 }
-_DATE_WORDS = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?\s+(\d{4})\b")
+_DATE_WORDS = re.compile(r"\b(\d{1,2})\.?\s+([^\W\d_]{3,9})\.?\s+(\d{4})\b")  # "5. März 2024"
 _DATE_SLASHES = re.compile(r"\((\d{1,2})/(\d{1,2})/(\d{4})\)")
 # Date forms a record or feed may carry besides ISO and RFC 2822: "March 5, 2024", "5/3/2024".
 _DATE_MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")

@@ -188,12 +188,12 @@ def digits(text: str) -> set[str]:
 
 
 def figures(text: str) -> set[str]:
-    """The numbers of ``text`` with English and Indonesian month names as their numbers:
+    """The numbers of ``text`` with English, Indonesian and German month names as their numbers:
     "(26/7/2023)" and "(July 26, 2023)" hold the same figures, "June 26" does not. A translator
     rewrites dates so; only capitalised full names count ("may" is a verb, "Mar" a word)."""
     months = {
         str(MONTHS[word.casefold()])
-        for word in re.findall(r"\b(?:[A-Z][a-z]{3,}|May|Mei)\b", text)
+        for word in re.findall(r"\b(?:[A-Z][^\W\d_A-Z]{3,}|May|Mei|Mai)\b", text)
         if word.casefold() in MONTHS
     }
     return numbers(text) | months

@@ -60,3 +60,16 @@ def test_sentence_splitter_keeps_quotes_with_their_sentence() -> None:
         "Lalu pergi.",
         "Selesai",
     ]
+
+
+def test_a_day_before_a_month_name_ends_no_sentence() -> None:
+    # German writes days as ordinals (shared/corpora/web-news: eishockeynews.de, spiegel.de)
+    text = "Tappara gastiert am 01. März in Ängelholm. Es ist der 13. November. Die 2. Liga spielt."
+    assert [text[s:e] for s, e in sentences(text)] == [
+        "Tappara gastiert am 01. März in Ängelholm.",
+        "Es ist der 13. November.",
+        "Die 2. Liga spielt.",
+    ]
+    # a number ending a sentence still ends it, a year before a month too
+    text = "Er zählte bis 10. Dann ging er. It was founded in 2019. March was quiet."
+    assert len(sentences(text)) == 4

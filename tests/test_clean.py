@@ -138,6 +138,15 @@ def test_paragraph_offsets_point_into_the_original() -> None:
             "2022-08-14",
         ),
         ("Judul berita panjang sekali di sini\n\nTanggal (31/2/2024) tidak ada.", ""),
+        (  # German, as polizeiticker.ch writes it (shared/corpora/web-news)
+            "Unfall auf der A6 bei Studen\n\nAm Sonntag, 5. November 2023, kurz nach 21.25 Uhr, "
+            "wurde der Kantonspolizei Bern ein schwerer Verkehrsunfall gemeldet.",
+            "2023-11-05",
+        ),
+        (
+            "Ein Titel über etwas Wichtiges\n\nTobisch wurde am 28. März 1926 in Wien geboren.",
+            "1926-03-28",
+        ),
     ],
 )
 def test_dates_in_indonesian_and_english_forms(text: str, date: str) -> None:

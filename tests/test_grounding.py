@@ -11,6 +11,7 @@ from rag.evaluate.facqa import convert, spellings
 from rag.evaluate.items import load_items
 from rag.grounding import (
     anchors,
+    figures,
     names_held,
     numbers,
     quantity_missing,
@@ -33,6 +34,13 @@ def test_a_number_word_an_answer_translates_from_a_passage_is_no_invention() -> 
     assert numbers("fünf Züge, três dias, cinq jours, dieci anni") == {"5", "3", "10"}
     # words that mean something else in another language are not numbers
     assert numbers("due to the sanctions, Sept. 17, Otto sei") == {"17"}
+
+
+def test_month_names_count_as_their_numbers_in_three_languages() -> None:
+    # a translation from German keeps the date's figures: "am 12. März" is "on March 12"
+    assert figures("am 12. März 2024") == figures("on March 12, 2024") == {"12", "3", "2024"}
+    assert figures("(26/7/2023)") == figures("26 Juli 2023") == figures("July 26, 2023")
+    assert figures("im Mai") == {"5"} and figures("Mar and may") == set()
 
 
 def test_anchors_are_names_and_numbers_not_sentence_openers() -> None:

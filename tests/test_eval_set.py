@@ -9,9 +9,11 @@ from conftest import ROOT, SEEDS
 
 from rag import RAG
 from rag.evaluate import load_items, score_retrieval
+from rag.extract import html_document
 
 ITEMS = load_items(ROOT / "eval" / "seed_set.jsonl")
 TEXTS = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+WEB_NEWS = ROOT.parent / "shared" / "corpora" / "web-news" / "pages"
 
 
 def test_set_covers_what_the_users_ask() -> None:
@@ -31,6 +33,19 @@ def test_every_gold_quote_occurs_verbatim_in_a_gold_article(item) -> None:
     assert item.gold_docs and item.gold_quotes and item.key_facts
     for quote in item.gold_quotes:
         assert any(quote in TEXTS[doc] for doc in item.gold_docs), quote
+
+
+def test_web_news_set_quotes_its_pages_as_kabar_reads_them() -> None:
+    """eval/web_news.jsonl: questions in four languages over the real pages of shared/corpora."""
+    if not WEB_NEWS.is_dir():
+        pytest.skip(f"{WEB_NEWS} is not beside the checkout")
+    items = load_items(ROOT / "eval" / "web_news.jsonl")
+    assert len({i.lang for i in items}) >= 4 and sum(not i.answerable for i in items) >= 4
+    for item in (i for i in items if i.answerable):
+        assert item.gold_docs and item.gold_quotes and item.key_facts, item.id
+        (doc,) = item.gold_docs
+        text = html_document((WEB_NEWS / doc).read_bytes(), doc).text
+        assert all(quote in text for quote in item.gold_quotes), item.id
 
 
 def test_retrieval_quality_floor(seeded: RAG) -> None:

@@ -19,6 +19,7 @@ from rag.citations import parse_citations, strip_markers
 from rag.grounding import ungrounded
 from rag.language import detect_language
 from rag.llm import litellm_module
+from rag.search import Hit
 
 MODEL = "openai/gpt-4o-mini"
 
@@ -45,13 +46,18 @@ def llm_replies(monkeypatch: pytest.MonkeyPatch):
     return replies
 
 
+def numbered(hits: list[Hit], words: str) -> int:
+    """The number an answer cites the first of ``hits`` whose text holds ``words`` by."""
+    return next(n for n, hit in enumerate(hits, 1) if words in hit.text)
+
+
 def ask(engine: RAG, question: str, **kwargs) -> Answer:
     return engine.ask(question, llm=kwargs.pop("llm", MODEL), **kwargs)
 
 
 def test_citations_point_at_the_passages_that_support_the_claims(seeded: RAG, llm_replies) -> None:
     hits = seeded.search("Which frigate did Kim board?")
-    frigate = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    frigate = numbered(hits, "Shaposhnikov")
     llm_replies["answer"] = f"Kim boarded the frigate Marshal Shaposhnikov [{frigate}]."
     answer = ask(seeded, "Which frigate did Kim board?")
     assert not answer.abstained and answer.text.endswith(f"[{frigate}].")
@@ -156,7 +162,7 @@ def test_sources_come_first_with_each_passages_closest_sentence(seeded: RAG, llm
 
 def test_a_claim_no_passage_supports_is_dropped(seeded: RAG, llm_replies) -> None:
     hits = seeded.search("Which frigate did Kim board?")
-    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    n = numbered(hits, "Shaposhnikov")
     llm_replies["answer"] = (
         f"Kim boarded the frigate Marsekal Shaposhnikov [{n}]. "
         f"Kim later went swimming with dolphins in the bay [{n}]."
@@ -169,7 +175,7 @@ def test_a_claim_no_passage_supports_is_dropped(seeded: RAG, llm_replies) -> Non
 def test_a_bare_name_a_passage_says_word_for_word_is_supported(seeded: RAG, llm_replies) -> None:
     question = "Di lapangan terbang mana Shoigu memperlihatkan rudal Kinzhal?"
     hits = seeded.search(question)
-    n = next(n for n, h in enumerate(hits, 1) if "Knevichi" in h.text)
+    n = numbered(hits, "Knevichi")
     other = n % len(hits) + 1  # cited to a passage that does not say it: the mark moves
     llm_replies["answer"] = f"Knevichi [{other}]"  # too short for the similarity check alone
     answer = ask(seeded, question)
@@ -195,7 +201,7 @@ def test_the_answer_step_checks_with_the_calibration_it_is_given(seeded: RAG, ll
     # how bench/replay_checks.py measures other thresholds on stored drafts
     question = "Which frigate did Kim board?"
     hits = seeded.search(question)
-    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    n = numbered(hits, "Shaposhnikov")
     llm_replies["answer"] = f"Kim boarded the frigate Marshal Shaposhnikov [{n}]."
     strict = replace(seeded.calibration, supported=1.5)  # no sentence supports a claim so well
     *_, answer = seeded.answerer(strict).stream(question, model=MODEL)
@@ -293,7 +299,7 @@ def test_an_english_question_over_indonesian_passages_is_answered_in_indonesian_
     seeded: RAG, llm_replies
 ) -> None:
     hits = seeded.search("Which frigate did Kim board?")
-    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    n = numbered(hits, "Shaposhnikov")
     llm_replies["answer"] = f"Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov [{n}]."
     # the translation keeps the marks of the checked answer, which may have been completed
     llm_replies["translate"] = lambda prompt: (
@@ -326,7 +332,7 @@ def test_a_translation_that_fails_its_check_leaves_the_checked_answer_with_a_not
     seeded: RAG, llm_replies, translation: str
 ) -> None:
     hits = seeded.search("Which frigate did Kim board?")
-    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    n = numbered(hits, "Shaposhnikov")
     llm_replies["answer"] = f"Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov [{n}]."
     llm_replies["translate"] = lambda prompt: translation.format(marks=marks(prompt))
     answer = ask(seeded, "Which frigate did Kim board?")
@@ -365,7 +371,7 @@ def test_a_translation_must_keep_the_days_and_dates(
     seeded: RAG, llm_replies, question: str, claim: str, said: str, translated: str, kept: bool
 ) -> None:
     hits = seeded.search(question)
-    n = next(n for n, h in enumerate(hits, 1) if f"pada {said}" in h.text)
+    n = numbered(hits, f"pada {said}")
     llm_replies["answer"] = f"{claim} pada {said} [{n}]."
     # a translation true to everything but the day or date (the answer to translate comes last)
     llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace(said, translated)
@@ -377,7 +383,7 @@ def test_a_translation_must_keep_the_days_and_dates(
 def test_a_translation_that_drops_a_denial_is_refused(seeded: RAG, llm_replies) -> None:
     question = "Did North Korea sell weapons to Russia?"
     denial = "membantah telah melakukan transaksi senjata dengan Rusia"
-    n = next(n for n, h in enumerate(seeded.search(question), 1) if denial in h.text)
+    n = numbered(seeded.search(question), denial)
     llm_replies["answer"] = f"Korea Utara {denial} [{n}]."
     llm_replies["translate"] = f"North Korea has conducted arms deals with Russia [{n}]."
     answer = ask(seeded, question)
@@ -392,7 +398,7 @@ def test_the_note_on_an_untranslated_answer_is_in_the_question_language(
 ) -> None:
     question = "Sur quelle frégate Kim est-il monté avec Shoigu ?"
     hits = seeded.search(question)
-    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    n = numbered(hits, "Shaposhnikov")
     llm_replies["answer"] = f"Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov [{n}]."
     llm_replies["translate"] = "Kim et Shoigu sont montés à bord de la frégate."  # marks lost
     answer = ask(seeded, question)
@@ -417,7 +423,7 @@ def test_the_note_on_an_untranslated_answer_is_in_the_question_language(
 def test_an_answer_written_in_the_question_language_anyway_is_not_translated(
     seeded: RAG, llm_replies, question: str, written: str, held: str
 ) -> None:
-    n = next(n for n, h in enumerate(seeded.search(question), 1) if held in h.text)
+    n = numbered(seeded.search(question), held)
     llm_replies["answer"] = f"{written} [{n}]."
     items = list(seeded.stream(question, llm=MODEL))
     final = items[-1]
@@ -582,7 +588,7 @@ def test_a_translation_gets_room_for_the_whole_answer_and_is_not_shown_cut_off(
     sentences is), up to half a token a character of the answer; one cut off there is not
     shown, the checked answer is, with a note."""
     hits = seeded.search("Which frigate did Kim board?")
-    n = next(n for n, h in enumerate(hits, 1) if "Shaposhnikov" in h.text)
+    n = numbered(hits, "Shaposhnikov")
     draft = f"Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov [{n}]."
     streamer.replies = [draft, lambda prompt: translation.format(marks=marks(prompt))]
     engine = RAG(seeded.settings.replace(max_tokens=len(draft.split())))
@@ -737,7 +743,7 @@ def test_a_claim_its_passage_supports_just_under_the_level_moves_to_one_that_rea
 ) -> None:
     question = "Which anniversary of the end of the Korean War was Shoigu in Pyongyang for?"
     hits = seeded.search(question)
-    cited = next(n for n, h in enumerate(hits, 1) if "perjalanan kejutan" in h.text)
+    cited = numbered(hits, "perjalanan kejutan")
     # seed q20's draft: its passage supports it at 0.84, another at 0.87, within the 0.03
     # margin; the claim is right and was dropped, and the answer abstained
     claim = "Shoigu visited Pyongyang for the 70th anniversary of the end of the Korean War"

@@ -105,6 +105,7 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
     says it word for word: then that passage is cited. A bare name ("Syamsurizal") is too short
     for the similarity to support it (on FacQA two right answers were dropped so).
     """
+    margin = calibration.reattribute_margin
     best_support: dict[int, tuple[int, float]] = {}
     kept: list[str] = []
     dropped: list[str] = []
@@ -118,10 +119,7 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
         scores = support(evidence, embedder.query(claim), claim, calibration.anchor_bonus)
         best = {n: max(evidence.rows(n), key=lambda i: scores[i]) for n in evidence.numbers}
         top = max(best, key=lambda n: scores[best[n]])
-        moved = {
-            n: (top if _better(scores[best[top]], scores[best[n]], calibration) else n)
-            for n in numbers
-        }
+        moved = {n: (top if scores[best[top]] - scores[best[n]] > margin else n) for n in numbers}
         cited = set(moved.values()) or {top}
         if max(float(scores[best[n]]) for n in cited) < calibration.supported:
             said = said_by(claim, evidence)
@@ -150,14 +148,6 @@ def check(text: str, evidence: Evidence, embedder: Embedder, calibration: Calibr
             i = evidence.best(n)
             best_support[n] = (i, float(evidence.scores[i]))
     return Checked(checked, best_support, tuple(dropped))
-
-
-def _better(top: float, cited: float, calibration: Calibration) -> bool:
-    """Whether a passage supporting a claim at ``top`` takes the citation of one at ``cited``:
-    by more than the re-attribution margin, or by reaching the support level the cited one
-    misses (else a claim would be dropped that another passage, within the margin, supports)."""
-    supported = calibration.supported
-    return top - cited > calibration.reattribute_margin or cited < supported <= top
 
 
 def said_by(claim: str, evidence: Evidence) -> dict[int, int]:

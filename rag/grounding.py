@@ -23,7 +23,9 @@ NAME_MIN_CHARS = 3
 
 def support(evidence: Evidence, claim_vector: np.ndarray, claim: str, bonus: float) -> np.ndarray:
     """How well each evidence sentence supports ``claim``: cosine plus ``bonus`` times the
-    share of the claim's names and numbers the sentence holds (``Calibration.anchor_bonus``);
+    share of the claim's names and numbers the sentence holds (``Calibration.anchor_bonus``),
+    numbers compared as numbers ("70th" is the "70" of "70 tahun", "8,000" is "8.000", "July
+    26" is "26/7"; seed q20's citation had gone to a lead that names Pyongyang but not 70);
     ``UNSUPPORTED`` for every sentence of an article whose retrieved passages hold none of the
     numbers the claim writes in digits (years aside) and the question does not.
 
@@ -37,12 +39,16 @@ def support(evidence: Evidence, claim_vector: np.ndarray, claim: str, bonus: flo
     is, since a claim may join the date of one with the fact of the next ("... was 83 years
     old [1]" over a German report whose second passage says "Die 83-jährige"). A year is no
     anchor: every article of the time holds it."""
-    names = anchors(claim)
+    words = {name for name in names(claim) if name not in MONTHS}
+    stated_figures = figures(claim)
     scores: np.ndarray = np.asarray(evidence.vectors @ claim_vector, dtype=np.float32)
-    if names:
+    if words or stated_figures:
+        share = bonus / (len(words) + len(stated_figures))
         for i in range(len(evidence.spans)):
-            sentence = evidence.sentence(i).casefold()
-            scores[i] += bonus * sum(a in sentence for a in names) / len(names)
+            sentence = evidence.sentence(i)
+            folded = sentence.casefold()
+            found = sum(name in folded for name in words) + len(stated_figures & figures(sentence))
+            scores[i] += share * found
     stated = {n for n in digits(claim) - numbers(evidence.question) if not YEAR.fullmatch(n)}
     if stated:
         held: dict[str, set[str]] = {}

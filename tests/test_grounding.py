@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from conftest import ROOT
 
+from rag.chunk import sentences
 from rag.evaluate.facqa import convert, spellings
 from rag.evaluate.items import load_items
+from rag.evidence import Evidence
 from rag.grounding import (
     anchors,
     figures,
@@ -16,6 +19,7 @@ from rag.grounding import (
     numbers,
     quantity_missing,
     restates,
+    support,
     ungrounded,
 )
 from rag.search import Hit
@@ -69,6 +73,28 @@ def test_an_answer_that_only_adds_function_words_restates_the_question() -> None
 
 def passage(text: str, title: str = "") -> Hit:
     return Hit("c", "d", "a.txt", title, "2023-09-16", text, 1.0, 0, len(text), language="id")
+
+
+def test_a_claim_finds_its_numbers_as_numbers_in_the_evidence() -> None:
+    # seed q20: the model's "70th" is the passage's "70 tahun"; before, only the lead, which
+    # names Pyongyang, gained from the claim's anchors and took the citation
+    evidence = single_passage("Shoigu datang untuk 70 tahun berakhirnya perang. Ia di Pyongyang.")
+    assert anchor_shares(evidence, "He came for the 70th anniversary in Pyongyang.") == [0.5, 0.5]
+    assert anchor_shares(evidence, "He came for the 70th anniversary.") == [1.0, 0.0]
+    # separators and month names read as numbers too: "8,000" is "8.000", "July 26" is 26/7
+    evidence = single_passage("Kim tiba pada Rabu (26/7/2023) sejauh 8.000 km.")
+    assert anchor_shares(evidence, "He came on July 26, 8,000 km away.") == [1.0]
+
+
+def single_passage(text: str) -> Evidence:
+    """One passage's sentences as evidence, with vectors that add nothing to the support."""
+    spans = tuple((1, start, end) for start, end in sentences(text))
+    return Evidence("", (passage(text),), spans, np.zeros((len(spans), 3)), np.zeros(len(spans)))
+
+
+def anchor_shares(evidence: Evidence, claim: str) -> list[float]:
+    """Each sentence's share of the claim's names and numbers (an anchor bonus of 1)."""
+    return [round(float(score), 3) for score in support(evidence, np.zeros(3), claim, 1.0)]
 
 
 def test_names_held_is_the_share_of_the_question_names_some_passage_holds() -> None:

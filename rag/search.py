@@ -34,6 +34,9 @@ RECENT_POOL = 2
 that on the seeds "Kim dan Shoigu terbaru" opens with the September articles (eval item t07
 finds its gold passage at rank 2), narrow enough that only passages the plain search ranks in
 its top 2k are shown."""
+YEAR_POOL = 4
+"""A year no article dates from is looked for in the ``YEAR_POOL * k`` most relevant passages
+of any date: as deep as the dense candidates go (``hybrid_search`` reads ``4 * k``)."""
 DUPLICATE_OVERLAP = 0.45  # share of the shorter passage's word trigrams in the other; retellings
 # of one wire story in the seeds overlap 0.47-0.85, unrelated passages at most 0.33
 
@@ -223,7 +226,8 @@ class Retriever:
     """Hybrid search over one store and its BM25 index, with filters and time in the question.
 
     A period the question names ("last week", "Juli 2023") becomes a date filter, which keeps
-    undated articles, unless the caller gave dates; "latest"/"terbaru" prefers recent articles.
+    undated articles, unless the caller gave dates; a year no article is dated from is looked
+    for in the passages' text instead; "latest"/"terbaru" prefers recent articles.
     Both are read relative to ``reference`` (``Settings.as_of``, else today).
     """
 
@@ -260,13 +264,23 @@ class Retriever:
         self.refresh()
         filters = filters.resolved(self.lexical)
         reading = read_time(query, self.reference)
-        if reading.date_from and not filters.dated:
-            filters = replace(
-                filters, date_from=reading.date_from, date_to=reading.date_to, undated=True
-            )
-        return hybrid_search(
-            query, k, self.store, self.lexical, self.embedder, filters, recent=reading.recent
+        if not reading.date_from or filters.dated:
+            return self._hybrid(query, k, filters, reading.recent)
+        period = replace(
+            filters, date_from=reading.date_from, date_to=reading.date_to, undated=True
         )
+        hits = self._hybrid(query, k, period, reading.recent)
+        if hits or not reading.years:
+            return hits
+        # No article dates from the year the question writes: it says when the story happened
+        # ("a US citizen jailed in Qatar in 1996", told in 2022), so read the passages that
+        # write it.
+        writes = re.compile(r"\b(?:" + "|".join(reading.years) + r")\b")
+        wider = self._hybrid(query, YEAR_POOL * k, filters, reading.recent)
+        return [h for h in wider if writes.search(f"{h.title} {h.text}")][:k]
+
+    def _hybrid(self, query: str, k: int, filters: Filters, recent: bool) -> list[Hit]:
+        return hybrid_search(query, k, self.store, self.lexical, self.embedder, filters, recent)
 
 
 def hybrid_search(

@@ -133,6 +133,8 @@ class TimeReading:
     """The question asks for the latest news ("latest", "terbaru")."""
     phrases: tuple[str, ...] = ()
     """The time phrases found, as written."""
+    years: tuple[str, ...] = ()
+    """The years the question writes in its dates ("in 1996", "5 Oktober 2005")."""
 
 
 def reference_date(as_of: str = "") -> datetime.date:
@@ -171,7 +173,8 @@ def read_time(question: str, reference: datetime.date) -> TimeReading:
         return TimeReading(recent=recent, phrases=tuple(phrases))
     start = min(p[0] for p in periods)
     end = max(p[1] for p in periods)
-    return TimeReading(start.isoformat(), end.isoformat(), recent, tuple(phrases))
+    years = tuple(dict.fromkeys(re.findall(r"\b(?:19|20)\d\d\b", " ".join(phrases))))
+    return TimeReading(start.isoformat(), end.isoformat(), recent, tuple(phrases), years)
 
 
 def event_date(sentence: str, published: datetime.date) -> tuple[datetime.date, str] | None:

@@ -153,6 +153,13 @@ def test_a_period_in_the_question_keeps_undated_articles(fresh: RAG, seed_copy: 
     }
 
 
+def test_a_year_no_article_is_dated_from_finds_the_passages_that_write_it(seeded: RAG) -> None:
+    # the seeds date from 2023; the Korean War they mention ended in 1953
+    (hit,) = seeded.search("Perang apa yang berakhir pada 1953?")
+    assert "Perang Korea 1950-1953" in hit.text
+    assert seeded.search("Who won the 2024 US presidential election?") == []
+
+
 def test_latest_prefers_the_newest_articles(seeded: RAG) -> None:
     plain = seeded.search("Kim Jong Un dan Shoigu", k=3)
     latest = seeded.search("Kim Jong Un dan Shoigu terbaru", k=3)

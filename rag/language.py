@@ -48,7 +48,12 @@ Finnish and the Czech one were). The prior alone at 3 misread "Did Putin visit N
 (as Latin)."""
 
 _MIN_LETTERS = 8
-"""A question whose words without names have fewer letters is read with its names."""
+"""A question whose words without names have fewer letters is read both without and with its
+names, the two likelihoods added. Read with its names alone, "Who is Benjamin Näßler?" was
+German and "Who is Luana Yasmin Gonçalves da Silva?" Portuguese (names from the web-news
+pages); read without them alone, "Wo liegt Ponta Porã?" was Dutch. Of 667 questions (the
+three eval sets, all 311 FacQA dev questions, bench/data, and 54 short questions about such
+names in twelve languages) 665 are read right so, 656 with the names alone, 664 without."""
 
 
 def detect_language(text: str) -> str:
@@ -71,13 +76,14 @@ def question_language(question: str) -> str:
         for i, word in enumerate(words)
         if i == 0 or words[i - 1][-1] in ".!?" or not word[:1].isupper()
     )
-    text = plain if len(_LETTER.findall(plain)) >= _MIN_LETTERS else question
-    if not _LETTER.search(text):
+    if not _LETTER.search(question):
         return DEFAULT
+    readings = [plain] if len(_LETTER.findall(plain)) >= _MIN_LETTERS else [plain, question]
     likelihood: dict[str, float] = {}
-    for code, probability in _identifier().rank(text):
-        language = _SAME.get(code, code)
-        likelihood[language] = likelihood.get(language, 0.0) + probability
+    for text in readings:
+        for code, probability in _identifier().rank(text):
+            language = _SAME.get(code, code)
+            likelihood[language] = likelihood.get(language, 0.0) + probability
     best = max(likelihood, key=likelihood.__getitem__)
     named = max((c for c in likelihood if c in NAMES), key=likelihood.__getitem__)
     return named if likelihood[named] * NAMED_PRIOR >= likelihood[best] else best

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from rag import RAG, Answer, Citation, Hit
 from rag.errors import DocumentError
@@ -22,6 +23,7 @@ from rag.ui import sources_html
 WEB = Path(__file__).resolve().parent / "data" / "web"
 EISHOCKEY = "eishockeynews.de-halbfinale.html"
 FIREFOX = "journal.3960.org.firefox.html"
+TELEGRAPH = "telegraph.co.uk.plumber.html"
 
 
 def test_a_saved_page_gives_its_article_and_metadata() -> None:
@@ -37,6 +39,13 @@ def test_a_saved_page_gives_its_article_and_metadata() -> None:
     assert "nicht von mir benutzter Dienst" in body
     for furniture in ("Zurück zur Übersichtsseite", "Merkwürdige Erlebnisse, spontane Einfälle"):
         assert furniture not in doc.text
+
+
+def test_a_placeholder_headline_gives_way_to_the_title_the_page_shows() -> None:
+    # the page's structured data names its CMS as the headline: "headline": "escenic"
+    page = ROOT.parent / "shared" / "corpora" / "web-news" / "pages" / TELEGRAPH
+    title = html_document(page.read_bytes(), TELEGRAPH).title
+    assert title == "Plumber jailed after boiler killed millionaire's daughter"
 
 
 def test_the_extracted_text_is_the_original_that_offsets_index() -> None:

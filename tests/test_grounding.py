@@ -38,6 +38,11 @@ def test_a_number_word_an_answer_translates_from_a_passage_is_no_invention() -> 
     assert numbers("fünf Züge, três dias, cinq jours, dieci anni") == {"5", "3", "10"}
     # words that mean something else in another language are not numbers
     assert numbers("due to the sanctions, Sept. 17, Otto sei") == {"17"}
+    # a number word opening a German compound (mannschaft.com, web-news) is held too
+    qatar = [passage("So erhielt 1996 ein US-Bürger eine sechsmonatige Haftstrafe.")]
+    claim = "In 1996 a US citizen got a six-month prison sentence."
+    assert ungrounded(claim, "What punishment did a US citizen get?", qatar, False) == set()
+    assert ungrounded("Three US citizens were jailed.", "Who was jailed?", qatar, False) == {"3"}
 
 
 def test_month_names_count_as_their_numbers_in_three_languages() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from rag.clean import Document, clean
 from rag.errors import DocumentError
@@ -33,15 +34,20 @@ def html_document(data: bytes | str, source: str, url: str = "") -> Document:
     head = data[:65536] if isinstance(data, str) else data[:65536].decode("latin-1")
     if not _MARKUP.search(head):
         raise DocumentError(f"{source} is not an HTML page (no <html>, <body> or <p> markup)")
-    found = trafilatura.extract(  # bytes are decoded by the page's own charset
-        data, url=url or None, output_format="json", with_metadata=True, include_comments=False
+    tree = trafilatura.load_html(data)  # bytes are decoded by the page's own charset
+    found = (
+        trafilatura.extract(
+            tree, url=url or None, output_format="json", with_metadata=True, include_comments=False
+        )
+        if tree is not None
+        else None
     )
     page: dict[str, str | None] = json.loads(found) if found else {}
     text = page.get("text") or ""
     if len(text.split()) < MIN_ARTICLE_WORDS:
         raise DocumentError(f"{source}: no article text found in the page")
     meta = {
-        "title": _declared_title(data, page.get("title") or ""),
+        "title": _declared_title(tree, page.get("title") or ""),
         "date": page.get("date") or "",
         "url": page.get("source") or url,  # trafilatura's JSON names the URL "source"
         "outlet": page.get("source-hostname") or page.get("hostname") or "",
@@ -50,21 +56,12 @@ def html_document(data: bytes | str, source: str, url: str = "") -> Document:
     return clean(text, source, meta)
 
 
-def _declared_title(data: bytes | str, found: str) -> str:
+def _declared_title(tree: Any, found: str) -> str:
     """``found`` (trafilatura's title), unless the page's own ``og:title``, ``<h1>`` and
     ``<title>`` all say something else: then the first of those. A CMS can fill its structured
     data with a placeholder: the Telegraph page of shared/corpora/web-news declares the
     headline "escenic", its CMS's name; on the other 44 pages trafilatura's title is in one of
-    the three. A page that is not UTF-8 keeps ``found`` (its bytes are trafilatura's to decode).
-    """
-    from lxml import etree  # type: ignore[import-untyped]
-    from lxml import html as lxml_html
-
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-        tree = lxml_html.fromstring(text)
-    except (UnicodeDecodeError, ValueError, etree.ParserError):
-        return found
+    the three. ``tree`` is the page as trafilatura parsed it (an lxml element)."""
     shown = [
         *tree.xpath("//meta[@property='og:title']/@content"),
         *(h1.text_content() for h1 in tree.xpath("//h1")),

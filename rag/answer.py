@@ -55,7 +55,12 @@ from rag.grounding import (
     ungrounded,
     weekdays,
 )
-from rag.language import capitals_mark_names, detect_language, question_language
+from rag.language import (
+    capitals_mark_names,
+    detect_language,
+    question_language,
+    untranslated,
+)
 from rag.lexical import tokenize
 from rag.prompts import ABSTAIN_MARK, declines, localized, not_in_sources
 from rag.query import search_query
@@ -269,11 +274,17 @@ class Answerer:
             and weekdays(text) == weekdays(answer.text)
             and negated(text) == negated(answer.text)
             and not check(text, evidence, self.embedder, self.calibration).dropped
+            and not any(left_in_source(text[s:e], source, target) for s, e in sentences(text))
         )
-        if kept:
-            return replace(answer, text=text)
-        note = localized("not_translated", target, self.settings)
-        return replace(answer, text=f"{answer.text}\n\n{note}")
+        if not kept:
+            note = localized("not_translated", target, self.settings)
+            return replace(answer, text=f"{answer.text}\n\n{note}")
+        left = list(dict.fromkeys(untranslated(text, source, target)))
+        if left:  # shown, not hidden: the model does not know them either
+            words = ", ".join(left)
+            note = localized("untranslated_words", target, self.settings, words=words)
+            text = f"{text}\n\n{note}"
+        return replace(answer, text=text)
 
     def unanswerable(self, question: str, hits: Sequence[Hit], language: str) -> str:
         """Why the passages cannot answer, judged before the model is asked: ``retrieval``
@@ -421,6 +432,14 @@ def without_cut_sentence(draft: str) -> str:
     if len(spans) <= 1 or ENDS_SENTENCE.search(draft):
         return draft
     return draft[: spans[-1][0]].rstrip()
+
+
+def left_in_source(sentence: str, source: str, target: str) -> bool:
+    """Whether most lowercase words of a translated ``sentence`` are still ``source`` words: the
+    model copied the sentence instead of translating it (on the seed set it left the second
+    sentence of t01's answer in Indonesian whole)."""
+    lowercase = [w for w in re.findall(r"\b[^\W\d_]+\b", sentence) if w.islower()]
+    return len(untranslated(sentence, source, target)) * 2 > len(lowercase)
 
 
 ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’)]*|\[\d+\])(?:\s*\[\d+\])*[.]?\s*$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.server
 import json
 import re
@@ -326,6 +327,7 @@ def test_an_english_question_over_indonesian_passages_is_answered_in_indonesian_
         "Kim and 2 officers boarded the frigate Marshal Shaposhnikov {marks}.",  # a number added
         "Kim and Shoigu boarded the frigate Marshal Shaposhnikov {marks}. "
         "They swam with dolphins in the bay {marks}.",  # a claim no passage supports
+        "Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov {marks}.",  # left in Indonesian
     ],
 )
 def test_a_translation_that_fails_its_check_leaves_the_checked_answer_with_a_note(
@@ -341,28 +343,49 @@ def test_a_translation_that_fails_its_check_leaves_the_checked_answer_with_a_not
     assert KINZHAL in [c.passage.source for c in answer.citations]
 
 
+def test_words_a_translation_left_in_the_articles_language_are_named_in_a_note(
+    seeded: RAG, llm_replies
+) -> None:
+    n = numbered(seeded.search("Which frigate did Kim board?"), "Shaposhnikov")
+    llm_replies["answer"] = f"Kim dan Shoigu menaiki kapal perang Marsekal Shaposhnikov [{n}]."
+    translation = "Kim and Shoigu boarded the kapal perang Marshal Shaposhnikov"
+    llm_replies["translate"] = lambda prompt: f"{translation} {marks(prompt)}."
+    answer = ask(seeded, "Which frigate did Kim board?")
+    assert answer.text.startswith(f"{translation} [{n}]")  # English, with two words named
+    assert answer.text.endswith("(Left untranslated, as the articles write them: kapal, perang.)")
+
+
 BOMBERS = "When did Kim inspect the bombers and the hypersonic missiles?"
+ENGLISH = {
+    "Kim meninjau pesawat pembom strategis": "Kim inspected strategic bombers",
+    "Kim Jong-un bertemu Sergei Shoigu": "Kim Jong-un met Sergei Shoigu",
+}
+LEAD = (
+    "MOSKOW – Pemimpin Korea Utara Kim Jong Un tiba di Vladivostok Rusia, di mana dia bertemu "
+    "dengan Menteri Pertahanan Rusia Sergei Shoigu dan memeriksa sistem rudal pesawat hipersonik "
+    "sebelum menaiki kapal perang"
+)
 MEETING = "When did Kim Jong-un meet Sergei Shoigu in Pyongyang?"
 
 
 @pytest.mark.parametrize(
     ("question", "claim", "said", "translated", "kept"),
     [
-        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Saturday", True),
-        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "hari Sunday", False),
+        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "Saturday", True),
+        (BOMBERS, "Kim meninjau pesawat pembom strategis", "hari Sabtu", "Sunday", False),
         # a date may be written in words ("July 26, 2023" is how the model wrote it)
         (
             MEETING,
             "Kim Jong-un bertemu Sergei Shoigu",
             "Rabu (26/7/2023)",
-            "Rabu (July 26, 2023)",
+            "Wednesday (July 26, 2023)",
             True,
         ),
         (
             MEETING,
             "Kim Jong-un bertemu Sergei Shoigu",
             "Rabu (26/7/2023)",
-            "Rabu (June 26, 2023)",
+            "Wednesday (June 26, 2023)",
             False,
         ),
     ],
@@ -373,8 +396,17 @@ def test_a_translation_must_keep_the_days_and_dates(
     hits = seeded.search(question)
     n = numbered(hits, f"pada {said}")
     llm_replies["answer"] = f"{claim} pada {said} [{n}]."
-    # a translation true to everything but the day or date (the answer to translate comes last)
-    llm_replies["translate"] = lambda prompt: prompt.split("\n\n")[-1].replace(said, translated)
+    # a translation true to everything but the day or date (the answer to translate comes last,
+    # completed with the seed's lead for the bombers)
+    english = {
+        f"{claim} pada {said}": f"{ENGLISH[claim]} on {translated}",
+        LEAD: "MOSCOW – North Korean leader Kim Jong Un arrived in Vladivostok, Russia, where he "
+        "met Russian Defense Minister Sergei Shoigu and inspected a hypersonic aircraft missile "
+        "system before boarding a warship",
+    }
+    llm_replies["translate"] = lambda prompt: functools.reduce(
+        lambda text, pair: text.replace(*pair), english.items(), prompt.split("\n\n")[-1]
+    )
     answer = ask(seeded, question)
     assert (f"{translated} [{n}]" in answer.text) is kept
     assert ("the translation did not keep" in answer.text) is not kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import sentences
-from rag.language import detect_language, language_name, question_language
+from rag.language import detect_language, language_name, question_language, untranslated
 from rag.lexical import tokenize
 from rag.prompts import not_in_sources
 
@@ -88,3 +88,22 @@ def test_sentences_do_not_break_after_titles_initials_or_abbreviations() -> None
         "Harga naik 3.5 persen.",
         "Then he left.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "target", "left"),
+    [
+        # words of a seed run's translated answers that the model left in Indonesian
+        ("Kim inspected the rudal system of the hypersonic missile [3].", "id", "en", ["rudal"]),
+        ("North Korea sent roket infanteri and drones [3].", "id", "en", ["roket", "infanteri"]),
+        # names stay as written, and words both languages use are not left behind
+        ("Kim boarded the Marsekal Shaposhnikov with a torpedo expert [1].", "id", "en", []),
+        ("Muratov habló de armas nucleares y del gas en Ucrania [1].", "en", "es", []),
+        ("Muratov mengungkapkan penggunaan armas nuclear [1].", "es", "id", ["armas", "nuclear"]),
+        ("Kim saw it [1].", "gd", "en", []),  # a language without a word list is not judged
+    ],
+)
+def test_words_a_translation_left_in_the_source_language(
+    text: str, source: str, target: str, left: list[str]
+) -> None:
+    assert untranslated(text, source, target) == left

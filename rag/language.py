@@ -114,9 +114,9 @@ def untranslated(text: str, source: str, target: str) -> list[str]:
     """The lowercase words of ``text``, written in ``target``, that are ``source`` words: common
     there and rare in ``target`` (wordfreq's word lists, offline in its wheel). Capitalised words
     are left alone: names stay as written. [] when wordfreq lacks either language."""
-    from wordfreq import available_languages, zipf_frequency
+    from wordfreq import zipf_frequency
 
-    known = available_languages()
+    known = _word_lists()
     if source == target or source not in known or target not in known:
         return []
     words = re.findall(r"\b[^\W\d_]+\b", re.sub(r"\[\d+\]", "", text))
@@ -131,6 +131,15 @@ def untranslated(text: str, source: str, target: str) -> list[str]:
         ):
             left.append(word)
     return left
+
+
+@functools.cache
+def _word_lists() -> frozenset[str]:
+    """The languages wordfreq can look words up in without more packages: Chinese, Japanese
+    and Korean need jieba or MeCab to split a text, which it does not install."""
+    from wordfreq import available_languages
+
+    return frozenset(available_languages()) - {"zh", "ja", "ko"}
 
 
 def language_name(code: str) -> str:

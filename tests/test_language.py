@@ -101,6 +101,7 @@ def test_sentences_do_not_break_after_titles_initials_or_abbreviations() -> None
         ("Muratov habló de armas nucleares y del gas en Ucrania [1].", "en", "es", []),
         ("Muratov mengungkapkan penggunaan armas nuclear [1].", "es", "id", ["armas", "nuclear"]),
         ("Kim saw it [1].", "gd", "en", []),  # a language without a word list is not judged
+        ("金正恩视察了 missile [1].", "en", "zh", []),  # nor one wordfreq needs jieba to split
     ],
 )
 def test_words_a_translation_left_in_the_source_language(

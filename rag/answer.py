@@ -13,8 +13,8 @@ out is added, cited, so a weak model's answer still carries the evidence.
 A model answers in the language most passages are written in, where it copies names and facts
 instead of translating them as it reads, and where the checks and the completing compare like
 with like; the checked answer is then translated into the question's language (streamed), and
-kept as written, with a note, when the translation loses a mark, a number or a day, or fails the
-check.
+kept as written, with a note, when the translation loses a mark, a number or a day, fails the
+check, or leaves a sentence in the passages' language; a word it left so is named in a note.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from rag.grounding import (
 from rag.language import (
     capitals_mark_names,
     detect_language,
+    left_whole,
     question_language,
     untranslated,
 )
@@ -250,8 +251,9 @@ class Answerer:
         it. The translation must keep the answer's ``[n]`` marks, numbers (a date may change
         form: "26/7/2023" as "July 26, 2023"), days of the week (on the seed set the model
         rendered "Sabtu", Saturday, as "Sunday") and any denial or negation, and each of its
-        sentences must pass the claim check; otherwise (or when the model fails) the checked
-        answer stays as written, with a note saying so, rather than mistranslated."""
+        sentences must pass the claim check and be translated; otherwise (or when the model
+        fails) the checked answer stays as written, with a note saying so, rather than
+        mistranslated. Single words left in ``source`` are named in a note."""
         if answer.abstained:
             return answer
         pieces: list[str] = []
@@ -274,7 +276,7 @@ class Answerer:
             and weekdays(text) == weekdays(answer.text)
             and negated(text) == negated(answer.text)
             and not check(text, evidence, self.embedder, self.calibration).dropped
-            and not any(left_in_source(text[s:e], source, target) for s, e in sentences(text))
+            and not any(left_whole(text[s:e], source, target) for s, e in sentences(text))
         )
         if not kept:
             note = localized("not_translated", target, self.settings)
@@ -432,14 +434,6 @@ def without_cut_sentence(draft: str) -> str:
     if len(spans) <= 1 or ENDS_SENTENCE.search(draft):
         return draft
     return draft[: spans[-1][0]].rstrip()
-
-
-def left_in_source(sentence: str, source: str, target: str) -> bool:
-    """Whether most lowercase words of a translated ``sentence`` are still ``source`` words: the
-    model copied the sentence instead of translating it (on the seed set it left the second
-    sentence of t01's answer in Indonesian whole)."""
-    lowercase = [w for w in re.findall(r"\b[^\W\d_]+\b", sentence) if w.islower()]
-    return len(untranslated(sentence, source, target)) * 2 > len(lowercase)
 
 
 ENDS_SENTENCE = re.compile(r"(?:[.!?…][\"'”’)]*|\[\d+\])(?:\s*\[\d+\])*[.]?\s*$")

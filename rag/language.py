@@ -119,11 +119,8 @@ def untranslated(text: str, source: str, target: str) -> list[str]:
     known = _word_lists()
     if source == target or source not in known or target not in known:
         return []
-    words = re.findall(r"\b[^\W\d_]+\b", re.sub(r"\[\d+\]", "", text))
     left = []
-    for word in words:
-        if not word.islower():
-            continue
+    for word in _lowercase_words(re.sub(r"\[\d+\]", "", text)):
         in_source = zipf_frequency(word, source)
         if (
             in_source >= SOURCE_WORD_ZIPF
@@ -131,6 +128,17 @@ def untranslated(text: str, source: str, target: str) -> list[str]:
         ):
             left.append(word)
     return left
+
+
+def left_whole(sentence: str, source: str, target: str) -> bool:
+    """Whether most lowercase words of a translated ``sentence`` are still ``source`` words: the
+    model copied the sentence instead of translating it (on the seed set it left the second
+    sentence of t01's answer in Indonesian whole)."""
+    return len(untranslated(sentence, source, target)) * 2 > len(_lowercase_words(sentence))
+
+
+def _lowercase_words(text: str) -> list[str]:
+    return [word for word in re.findall(r"\b[^\W\d_]+\b", text) if word.islower()]
 
 
 @functools.cache

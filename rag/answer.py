@@ -220,6 +220,8 @@ class Answerer:
                 answer, evidence, backend, written, language, clock, timings
             )
             timings["translate"] = time.perf_counter() - translating
+        elif drafting != language and not answer.abstained:  # the model wrote it so itself
+            answer = replace(answer, text=self.naming_untranslated(answer.text, drafting, language))
         timings["total"] = time.perf_counter() - clock
         yield replace(answer, timings=timings, draft=draft)
 
@@ -281,12 +283,16 @@ class Answerer:
         if not kept:
             note = localized("not_translated", target, self.settings)
             return replace(answer, text=f"{answer.text}\n\n{note}")
-        left = list(dict.fromkeys(untranslated(text, source, target)))
-        if left:  # shown, not hidden: the model does not know them either
-            words = ", ".join(left)
-            note = localized("untranslated_words", target, self.settings, words=words)
-            text = f"{text}\n\n{note}"
-        return replace(answer, text=text)
+        return replace(answer, text=self.naming_untranslated(text, source, target))
+
+    def naming_untranslated(self, text: str, source: str, target: str) -> str:
+        """``text``, written in ``target``, with a note naming the words it left in ``source``
+        (the model does not know them: asked again, or for a gloss, it gives them back)."""
+        left = dict.fromkeys(untranslated(text, source, target))
+        if not left:
+            return text
+        note = localized("untranslated_words", target, self.settings, words=", ".join(left))
+        return f"{text}\n\n{note}"
 
     def unanswerable(self, question: str, hits: Sequence[Hit], language: str) -> str:
         """Why the passages cannot answer, judged before the model is asked: ``retrieval``

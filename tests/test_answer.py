@@ -355,6 +355,16 @@ def test_words_a_translation_left_in_the_articles_language_are_named_in_a_note(
     assert answer.text.endswith("(Left untranslated, as the articles write them: kapal, perang.)")
 
 
+def test_words_an_answer_written_in_the_question_language_left_behind_are_named(
+    seeded: RAG, llm_replies
+) -> None:
+    n = numbered(seeded.search("Which frigate did Kim board?"), "Shaposhnikov")
+    llm_replies["answer"] = f"Kim and Shoigu boarded the kapal perang Marshal Shaposhnikov [{n}]."
+    answer = ask(seeded, "Which frigate did Kim board?")
+    assert answer.text.startswith(llm_replies["answer"]) and len(llm_replies["prompts"]) == 1
+    assert answer.text.endswith("(Left untranslated, as the articles write them: kapal, perang.)")
+
+
 BOMBERS = "When did Kim inspect the bombers and the hypersonic missiles?"
 ENGLISH = {
     "Kim meninjau pesawat pembom strategis": "Kim inspected strategic bombers",

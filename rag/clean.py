@@ -37,6 +37,8 @@ _DATELINE = re.compile(
     r"^(?:[A-Z][A-Za-z]+\.(?:CO\.ID|CO|COM|ID)\s*,\s*)?"
     r"([A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?)\s*(?:--|[-–—])\s+"
 )
+YEAR = re.compile(r"(?:19|20)\d\d")
+"""A year as news text writes it: the time a question names, the figure no claim is anchored by."""
 MONTHS = {
     name: number
     for number, names in enumerate(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.chunk import sentences
-from rag.clean import MONTHS
+from rag.clean import MONTHS, YEAR
 from rag.evidence import Evidence
 from rag.lexical import STOPWORDS, tokenize
 from rag.search import Hit
@@ -62,7 +62,6 @@ def support(evidence: Evidence, claim_vector: np.ndarray, claim: str, bonus: flo
 
 UNSUPPORTED = -1.0
 """The support of a sentence whose article cannot be the claim's source: the lowest cosine."""
-YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def anchors(text: str) -> set[str]:

@@ -120,7 +120,7 @@ def untranslated(text: str, source: str, target: str) -> list[str]:
     if source == target or source not in known or target not in known:
         return []
     left = []
-    for word in _lowercase_words(re.sub(r"\[\d+\]", "", text)):
+    for word in _lowercase_words(text):  # [n] marks hold no letters
         in_source = zipf_frequency(word, source)
         if (
             in_source >= SOURCE_WORD_ZIPF

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.clean import MONTHS
+from rag.clean import MONTHS, YEAR
 from rag.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ _PHRASES = {
         r"\d{4}-\d{2}-\d{2}",
         rf"(?:\d{{1,2}}\s+)?(?:{_MONTH})\.?\s+\d{{4}}",
         rf"(?:{_MONTH})\.?\s+\d{{1,2}},?\s+\d{{4}}",
-        r"(?:19|20)\d\d",
+        YEAR.pattern,
     ],
     "recent": [
         r"latest|most\s+recent|newest|recent(?:ly)?|terbaru|terkini|paling\s+baru|"
@@ -173,7 +173,7 @@ def read_time(question: str, reference: datetime.date) -> TimeReading:
         return TimeReading(recent=recent, phrases=tuple(phrases))
     start = min(p[0] for p in periods)
     end = max(p[1] for p in periods)
-    years = tuple(dict.fromkeys(re.findall(r"\b(?:19|20)\d\d\b", " ".join(phrases))))
+    years = tuple(dict.fromkeys(re.findall(rf"\b{YEAR.pattern}\b", " ".join(phrases))))
     return TimeReading(start.isoformat(), end.isoformat(), recent, tuple(phrases), years)
 
 

@@ -24,7 +24,7 @@ from rag.embed import Embedder
 from rag.errors import InputError
 from rag.lexical import COLUMNS, LexicalIndex
 from rag.store import Record, Store
-from rag.when import read_time
+from rag.when import read_time, written_periods
 
 RRF_K = 60
 ARTICLE_WEIGHT = 0.3
@@ -35,8 +35,9 @@ that on the seeds "Kim dan Shoigu terbaru" opens with the September articles (ev
 finds its gold passage at rank 2), narrow enough that only passages the plain search ranks in
 its top 2k are shown."""
 YEAR_POOL = 4
-"""A year no article dates from is looked for in the ``YEAR_POOL * k`` most relevant passages
-of any date: as deep as the dense candidates go (``hybrid_search`` reads ``4 * k``)."""
+"""Passages that write a date within the question's period are looked for in the ``YEAR_POOL *
+k`` most relevant passages of any date: as deep as the dense candidates go (``hybrid_search``
+reads ``4 * k``)."""
 DUPLICATE_OVERLAP = 0.45  # share of the shorter passage's word trigrams in the other; retellings
 # of one wire story in the seeds overlap 0.47-0.85, unrelated passages at most 0.33
 
@@ -226,8 +227,8 @@ class Retriever:
     """Hybrid search over one store and its BM25 index, with filters and time in the question.
 
     A period the question names ("last week", "Juli 2023") becomes a date filter, which keeps
-    undated articles, unless the caller gave dates; a year no article is dated from is looked
-    for in the passages' text instead; "latest"/"terbaru" prefers recent articles.
+    undated articles, unless the caller gave dates, and passages that write a date within it
+    whatever their article's date; "latest"/"terbaru" prefers recent articles.
     Both are read relative to ``reference`` (``Settings.as_of``, else today).
     """
 
@@ -270,14 +271,24 @@ class Retriever:
             filters, date_from=reading.date_from, date_to=reading.date_to, undated=True
         )
         hits = self._hybrid(query, k, period, reading.recent)
-        if hits or not reading.years:
+        if not reading.years:
             return hits
-        # No article dates from the year the question writes: it says when the story happened
-        # ("a US citizen jailed in Qatar in 1996", told in 2022), so read the passages that
-        # write it.
-        writes = re.compile(r"\b(?:" + "|".join(reading.years) + r")\b")
-        wider = self._hybrid(query, YEAR_POOL * k, filters, reading.recent)
-        return [h for h in wider if writes.search(f"{h.title} {h.text}")][:k]
+        # A date the question writes may say when the story happened rather than when its
+        # article appeared ("a US citizen jailed in Qatar in 1996", told in 2022; a festival of
+        # 1970 in a later article): passages that write a date within the period compete too.
+        start, end = (datetime.date.fromisoformat(d) for d in (reading.date_from, reading.date_to))
+        within = {h.chunk_id for h in hits}
+        wider = [
+            h
+            for h in self._hybrid(query, YEAR_POOL * k, filters, reading.recent)
+            if h.chunk_id in within
+            or any(
+                start <= first and last <= end
+                for first, last in written_periods(f"{h.title} {h.text}", self.reference)
+            )
+        ]
+        taken = {h.chunk_id for h in wider}
+        return [*wider, *(h for h in hits if h.chunk_id not in taken)][:k]
 
     def _hybrid(self, query: str, k: int, filters: Filters, recent: bool) -> list[Hit]:
         return hybrid_search(query, k, self.store, self.lexical, self.embedder, filters, recent)

@@ -177,6 +177,20 @@ def read_time(question: str, reference: datetime.date) -> TimeReading:
     return TimeReading(start.isoformat(), end.isoformat(), recent, tuple(phrases), years)
 
 
+def written_periods(
+    text: str, reference: datetime.date
+) -> list[tuple[datetime.date, datetime.date]]:
+    """The dates and years ``text`` writes out in full ("17 Agustus 1972", "(26/7/2023)",
+    "1970"), each as the inclusive range it names."""
+    periods = []
+    for match in _PATTERN.finditer(text):
+        kind, _ = _ALTERNATIVES[int((match.lastgroup or "a0")[1:])]
+        period = _period(kind, match.group(), {}, reference) if kind == "absolute" else None
+        if period:
+            periods.append(period)
+    return periods
+
+
 def event_date(sentence: str, published: datetime.date) -> tuple[datetime.date, str] | None:
     """When a sentence of an article published on ``published`` says its event happened.
 

@@ -160,6 +160,26 @@ def test_a_year_no_article_is_dated_from_finds_the_passages_that_write_it(seeded
     assert seeded.search("Who won the 2024 US presidential election?") == []
 
 
+def test_a_year_the_story_happened_in_finds_an_article_dated_later(
+    fresh: RAG, tmp_path: Path
+) -> None:
+    # Real FacQA passages: 1203 tells of a 1970 festival and is dated 1972 from its own text;
+    # the others are undated, so they pass the 1970 filter by themselves.
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for line in (Path(__file__).parent / "data" / "facqa_films.jsonl").read_text().splitlines():
+        passage = json.loads(line)
+        (folder / f"facqa_{int(passage['i']):04d}.txt").write_text(passage["text"])
+    fresh.ingest([folder])
+    question = (
+        "Apa nama film pertama Indonesia yang terpilih sebagai film terbaik internasional "
+        "Festival Film Asia (Pasifik) pada 1970?"
+    )
+    hit = fresh.search(question, k=3)[0]
+    assert (hit.source, hit.date) == ("facqa_1203.txt", "1972-08-17")
+    assert "Apa Jang Kau Tjari, Palupi?" in hit.text
+
+
 def test_latest_prefers_the_newest_articles(seeded: RAG) -> None:
     plain = seeded.search("Kim Jong Un dan Shoigu", k=3)
     latest = seeded.search("Kim Jong Un dan Shoigu terbaru", k=3)

@@ -23,6 +23,7 @@ from rag.evaluate import (
     run,
     write_report,
 )
+from rag.evaluate.compare import sign_test
 from rag.llm import litellm_module
 
 ITEMS = load_items(ROOT / "eval" / "seed_set.jsonl")
@@ -126,6 +127,29 @@ def test_compare_lists_questions_that_flipped_either_way() -> None:
     worse, better = text.split("right before, wrong now:")[1].split("wrong before, right now:")
     assert "q01 (retrieval): What did Kim inspect?" in worse and "(answer)" not in worse
     assert "q01 (answer): What did Kim inspect?" in better and "(retrieval)" not in better
+
+
+def test_compare_says_whether_chance_explains_the_flips() -> None:
+    rows = [{"id": f"q{i}", "question": "?", "answerable": True} for i in range(7)]
+    base = result({}, [{**r, "correct": 0.0} for r in rows[:6]] + [{**rows[6], "correct": 1.0}])
+    six_to_one = result(
+        {}, [{**r, "correct": 1.0} for r in rows[:6]] + [{**rows[6], "correct": 0.0}]
+    )
+    text, _ = compare(base, six_to_one, 0.02)
+    assert ["answer", "1", "6", "0.12"] in [line.split() for line in text.splitlines()]
+    one_each = result(
+        {}, [{**rows[0], "correct": 1.0}, *base["rows"][1:6], {**rows[6], "correct": 0.0}]
+    )
+    text, _ = compare(base, one_each, 0.02)
+    assert ["answer", "1", "1", "1.00"] in [line.split() for line in text.splitlines()]
+    assert "p:" not in compare(base, base, 0.02)[0], "nothing flipped, nothing to test"
+
+
+def test_sign_test_matches_the_binomial_tails() -> None:
+    assert sign_test(0, 6) == 2 / 64
+    assert sign_test(1, 6) == 2 * 8 / 128
+    assert sign_test(3, 5) == 2 * 93 / 256
+    assert sign_test(0, 0) == 1.0
 
 
 def test_run_scores_a_set_and_writes_the_reports(seeded: RAG, tmp_path: Path) -> None:

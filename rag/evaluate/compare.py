@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,12 +44,15 @@ def compare(base: dict[str, Any], new: dict[str, Any], max_drop: float) -> tuple
         table.append((name, f"{old:.3f}", f"{now:.3f}", f"{now - old:+.3f}", verdict))
     lines = [f"base: {label(base)}", f"new:  {label(new)}", "", *_columns(table)]
     # both ways: a local model's two runs of the same code differ on a few answers
+    worse, better = flipped(base, new), flipped(new, base)
     for heading, flips in (
-        ("right before, wrong now:", flipped(base, new)),
-        ("wrong before, right now:", flipped(new, base)),
+        ("right before, wrong now:", worse),
+        ("wrong before, right now:", better),
     ):
         if flips:
             lines += ["", heading, *(f"  {i} ({what}): {question}" for i, what, question in flips)]
+    if worse or better:
+        lines += ["", *_columns(_split_table(worse, better)), *CHANCE_NOTE]
     passed = not failed
     verdict = (
         f"gate passed: no gated metric dropped more than {max_drop}"
@@ -72,6 +76,33 @@ def flipped(base: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, s
         if not row["answerable"] and old.get("abstained") and not row.get("abstained"):
             flips.append((row["id"], "abstention", row["question"]))
     return flips
+
+
+CHANCE_NOTE = (
+    "p: how often a change with no effect splits the flipped questions at least this unevenly",
+    "(two-sided sign test); from 0.05 up, chance alone explains the difference.",
+)
+
+
+def _split_table(
+    worse: Sequence[tuple[str, str, str]], better: Sequence[tuple[str, str, str]]
+) -> list[tuple[str, ...]]:
+    """Per kind of flip, how many questions went each way and how likely chance gives that."""
+    table = [("flipped", "worse", "better", "p", "")]
+    for what in (*(what for _, what in FLIP_KEYS), "abstention"):
+        down = sum(w == what for _, w, _ in worse)
+        up = sum(w == what for _, w, _ in better)
+        if down or up:
+            table.append((what, str(down), str(up), f"{sign_test(down, up):.2f}", ""))
+    return table
+
+
+def sign_test(worse: int, better: int) -> float:
+    """Two-sided exact sign test (McNemar's, exact): the probability that fair coin flips over
+    ``worse + better`` questions split at least as unevenly; 1.0 when nothing flipped."""
+    flips = worse + better
+    tail = sum(math.comb(flips, i) for i in range(min(worse, better) + 1)) / 2**flips
+    return min(1.0, 2 * tail)
 
 
 def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:

@@ -88,7 +88,7 @@ def _split_table(
     worse: Sequence[tuple[str, str, str]], better: Sequence[tuple[str, str, str]]
 ) -> list[tuple[str, ...]]:
     """Per kind of flip, how many questions went each way and how likely chance gives that."""
-    table = [("flipped", "worse", "better", "p", "")]
+    table: list[tuple[str, ...]] = [("flipped", "worse", "better", "p", "")]
     for what in (*(what for _, what in FLIP_KEYS), "abstention"):
         down = sum(w == what for _, w, _ in worse)
         up = sum(w == what for _, w, _ in better)
@@ -101,8 +101,8 @@ def sign_test(worse: int, better: int) -> float:
     """Two-sided exact sign test (McNemar's, exact): the probability that fair coin flips over
     ``worse + better`` questions split at least as unevenly; 1.0 when nothing flipped."""
     flips = worse + better
-    tail = sum(math.comb(flips, i) for i in range(min(worse, better) + 1)) / 2**flips
-    return min(1.0, 2 * tail)
+    tail = sum(math.comb(flips, i) for i in range(min(worse, better) + 1)) / (1 << flips)
+    return min(1.0, 2.0 * tail)
 
 
 def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:

@@ -117,6 +117,21 @@ def web_news(folder: Path, show: bool) -> dict[str, Any]:
     }
 
 
+def text_dates(folder: Path) -> dict[str, Any]:
+    """Publication dates read from each page saved as text, against the date the HTML's
+    metadata gives (trafilatura's): same, missing, or another date (listed)."""
+    dates = {}
+    for page in sorted((folder / "pages").glob("*.html")):
+        data = page.read_bytes()
+        dates[page.name] = (html_document(data, page.name).date, clean(render(data), "p.txt").date)
+    return {
+        "pages": len(dates),
+        "same": sum(html == text for html, text in dates.values()),
+        "missing": sum(bool(html) and not text for html, text in dates.values()),
+        "other": {name: pair for name, pair in dates.items() if pair[1] and pair[0] != pair[1]},
+    }
+
+
 # The language of each web-news page, read by hand (pages' lang attributes are often missing
 # and one is wrong): German unless listed.
 PAGE_LANGUAGES = {
@@ -207,6 +222,7 @@ def main() -> None:
     corpora = Path(args.corpora)
     results = {
         "web-news": web_news(corpora / "web-news", args.show),
+        "dates": text_dates(corpora / "web-news"),
         "seeds": seeds(),
         "facqa": facqa(corpora / "facqa"),
         "language": languages(corpora / "web-news"),
@@ -214,6 +230,13 @@ def main() -> None:
     print(f"{'web-news (45 pages)':34} {'keep':>6} {'leak':>6} {'lost':>5}")
     for name, row in results["web-news"].items():
         print(f"{name:34} {row['keep']:6.3f} {row['leak']:6.3f} {len(row['pages_lost']):5d}")
+    dates = results["dates"]
+    print(
+        f"dates of pages saved as text, against their HTML's: {dates['same']} of {dates['pages']} "
+        f"the same, {dates['missing']} missing, {len(dates['other'])} another:"
+    )
+    for name, (html, text) in dates["other"].items():
+        print(f"  {name}: {html} in the HTML, {text} in the text")
     print("seeds (kept / removed lines):")
     for name, row in results["seeds"].items():
         print(f"  {name:34} {row['kept']:3d} / {row['removed']:3d}")

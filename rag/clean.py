@@ -43,27 +43,45 @@ MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("januari", "january", "januar", "jan"),
-            ("februari", "february", "februar", "feb"),
-            ("maret", "march", "märz", "mar"),
-            ("april", "apr"),
-            ("mei", "may", "mai"),
-            ("juni", "june", "jun"),
-            ("juli", "july", "jul"),
-            ("agustus", "august", "agu", "aug"),
-            ("september", "sep", "sept"),
-            ("oktober", "october", "okt", "oct"),
-            ("november", "nov"),
-            ("desember", "december", "dezember", "des", "dec"),
+            ("januari", "january", "januar", "jan", "enero", "janvier", "janeiro", "gennaio"),
+            ("februari", "february", "februar", "feb", "febrero", "février", "fevereiro"),
+            ("maret", "march", "märz", "mar", "marzo", "março", "maart"),
+            ("april", "apr", "abril", "avril", "aprile"),
+            ("mei", "may", "mai", "mayo", "maio", "maggio"),
+            ("juni", "june", "jun", "junio", "juin", "junho", "giugno"),
+            ("juli", "july", "jul", "julio", "juillet", "julho", "luglio"),
+            ("agustus", "august", "agu", "aug", "agosto", "août", "augustus"),
+            ("september", "sep", "sept", "septiembre", "septembre", "setembro", "settembre"),
+            ("oktober", "october", "okt", "oct", "octubre", "octobre", "outubro", "ottobre"),
+            ("november", "nov", "noviembre", "novembre", "novembro"),
+            ("desember", "december", "dezember", "des", "dec", "diciembre", "décembre", "dezembro"),
         ],
         start=1,
     )
     for name in names
 }
-_DATE_WORDS = re.compile(r"\b(\d{1,2})\.?\s+([^\W\d_]{3,9})\.?\s+(\d{4})\b")  # "5. März 2024"
-_DATE_SLASHES = re.compile(r"\((\d{1,2})/(\d{1,2})/(\d{4})\)")
-# Date forms a record or feed may carry besides ISO and RFC 2822: "March 5, 2024", "5/3/2024".
-_DATE_MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
+"""Month names in the languages kabar names (English, Indonesian, German, Spanish, French,
+Portuguese, Italian, Dutch), and the short forms English, Indonesian and German write. French
+"mars" is left out: it is also the planet."""
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_MONTH_NAME = r"(?P<month>[^\W\d_]{3,10})"
+_DATE_FORMS = [
+    re.compile(pattern)
+    for pattern in (
+        # "5 Maret 2024", "19. Oktober 2019", "31. Jan. 2022", "3 de Mayo de 2022"
+        rf"\b{_DAY}\.?\s+(?:de\s+)?{_MONTH_NAME}\.?,?\s+(?:de\s+|del\s+)?(?P<year>\d{{4}})\b",
+        # "Feb 18, 2020", "Jun 18th 2018", "May 6th, 2022"
+        rf"\b{_MONTH_NAME}\.?\s+{_DAY},?\s+(?P<year>\d{{4}})\b",
+        # "19.10.2019", "01. 11. 2023", "(26/7/2023)": day first, as outside the US; not a
+        # comment's "19.10.19" run into its time "12:48"
+        r"\b(?P<day>\d{1,2})\.\s?(?P<month>\d{1,2})\.\s?(?P<year>\d{4})\b(?!:)",
+        r"\((?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\)",
+        r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b",
+    )
+]
+_DATE_SLASHES = re.compile(r"\b(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\b")
+"""A bare "3/5/2022" is the 3rd of May in Portuguese or Indonesian text, but in English text it
+may be the 5th of March: read only outside English."""
 _DATE_NUMERIC = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 _META_KEYS = ("title", "date", "url", "outlet", "author", "language")
 _TITLE_MAX = 200
@@ -145,6 +163,9 @@ def clean(text: str, source: str, meta: Mapping[str, str] | None = None) -> Docu
     given = {k: v.strip() for k, v in (meta or {}).items() if k in _META_KEYS and v and v.strip()}
     outlet = given.get("outlet", _outlet(head))
     city = _city(first)
+    language = given.get("language", "").split("-")[0].casefold() or detect_language(
+        " ".join(text[s:e] for s, e in kept[:20])
+    )
     return Document(
         source=source,
         text=text,
@@ -152,9 +173,8 @@ def clean(text: str, source: str, meta: Mapping[str, str] | None = None) -> Docu
         title=_without_site(given.get("title", title), outlet),
         outlet=outlet,
         city="" if _names_site(city, outlet) else city,
-        date=iso_date(given.get("date", "")) or _date(head),
-        language=given.get("language", "").split("-")[0].casefold()
-        or detect_language(" ".join(text[s:e] for s, e in kept[:20])),
+        date=iso_date(given.get("date", "")) or _date(head, language),
+        language=language,
         url=given.get("url", ""),
         author=given.get("author", ""),
         removed=tuple(removed),
@@ -329,18 +349,22 @@ def _city(first_paragraph: str) -> str:
     return match.group(1).title() if match else ""
 
 
-def _date(text: str) -> str:
-    """The first parseable date in the article, as ISO; Indonesian and English month names."""
-    found: list[tuple[int, str]] = []
-    for match in _DATE_WORDS.finditer(text):
-        month = MONTHS.get(match.group(2).casefold())
-        if month:
-            found.append((match.start(), _iso(match.group(3), month, match.group(1))))
-            break
-    if slashes := _DATE_SLASHES.search(text):
-        found.append((slashes.start(), _iso(slashes.group(3), slashes.group(2), slashes.group(1))))
-    valid = [(pos, iso) for pos, iso in found if iso]
-    return min(valid)[1] if valid else ""
+def _date(text: str, language: str = "") -> str:
+    """The first date the article writes, as ISO: a publication line ("Feb 18, 2020",
+    "19.10.2019 12.09", "Miércoles 4 de Mayo de 2022") or the dateline ("(26/7/2023)") comes
+    before the body's dates. Dates after today are events to come, not when it appeared."""
+    forms = [*_DATE_FORMS, _DATE_SLASHES] if language != "en" else _DATE_FORMS
+    latest = datetime.date.today() + datetime.timedelta(days=1)  # a day ahead in some timezone
+    found = []
+    for form in forms:
+        for match in form.finditer(text):
+            month = match.group("month")
+            number = month if month.isdigit() else MONTHS.get(month.casefold(), 0)
+            iso = _iso(match.group("year"), number, match.group("day"))
+            if iso and iso <= latest.isoformat():
+                found.append((match.start(), iso))
+                break
+    return min(found)[1] if found else ""
 
 
 def iso_date(value: str) -> str:
@@ -359,9 +383,6 @@ def iso_date(value: str) -> str:
         return email.utils.parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
         pass
-    if match := _DATE_MONTH_FIRST.match(value):
-        month = MONTHS.get(match.group(1).casefold())
-        return _iso(match.group(3), month, match.group(2)) if month else ""
     if match := _DATE_NUMERIC.match(value):
         return _iso(match.group(3), match.group(2), match.group(1))
     return _date(value)

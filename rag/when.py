@@ -4,7 +4,9 @@ preference for recent articles, relative to a reference date (today unless ``Set
 Phrases are found by the patterns below and turned into dates by ``dateparser`` (English and
 Indonesian), after rewriting what it misses: "pekan lalu", "minggu ini", "bulan kemarin" and
 counts in words ("dua minggu lalu"), and ranges ("the past 2 weeks", "sepekan terakhir"),
-which it does not parse at all. A month without a year ("in July") or a weekday ("on Saturday")
+which it does not parse at all; a date with a month name of the other languages kabar names
+("mayo de 2022", "März 2024") is read from ``MONTHS``. A month without a year ("in July") or a
+weekday ("on Saturday")
 is not a filter: in an archive it names when something in the story happened, not which
 articles to read.
 """

@@ -17,6 +17,7 @@ import calendar
 import datetime
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -149,6 +150,20 @@ def reference_date(as_of: str = "") -> datetime.date:
         raise SettingsError(f"KABAR_AS_OF / --as-of is a date YYYY-MM-DD, not {as_of!r}") from None
 
 
+def _phrases(text: str) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Each time phrase of ``text`` in one scan: its kind, its text, and its named parts
+    (count, unit, which), case-folded."""
+    for match in _PATTERN.finditer(text):
+        kind, pattern = _ALTERNATIVES[int((match.lastgroup or "a0")[1:])]
+        parts = pattern.fullmatch(match.group())
+        assert parts is not None  # the scan matched this alternative's text
+        yield (
+            kind,
+            match.group(),
+            {k: v.casefold() for k, v in parts.groupdict().items() if v is not None},
+        )
+
+
 def read_time(question: str, reference: datetime.date) -> TimeReading:
     """The period and recency a question asks about, relative to ``reference``.
 
@@ -157,15 +172,10 @@ def read_time(question: str, reference: datetime.date) -> TimeReading:
     periods: list[tuple[datetime.date, datetime.date]] = []
     recent = False
     phrases: list[str] = []
-    for match in _PATTERN.finditer(question):
-        kind, pattern = _ALTERNATIVES[int((match.lastgroup or "a0")[1:])]
-        phrase = match.group()
+    for kind, phrase, groups in _phrases(question):
         if kind == "recent":
             recent = True
         else:
-            parts = pattern.fullmatch(phrase)
-            assert parts is not None  # the scan matched this alternative's text
-            groups = {k: v.casefold() for k, v in parts.groupdict().items() if v is not None}
             period = _period(kind, phrase, groups, reference)
             if period is None:
                 continue
@@ -185,9 +195,8 @@ def written_periods(
     """The dates and years ``text`` writes out in full ("17 Agustus 1972", "(26/7/2023)",
     "1970"), each as the inclusive range it names."""
     periods = []
-    for match in _PATTERN.finditer(text):
-        kind, _ = _ALTERNATIVES[int((match.lastgroup or "a0")[1:])]
-        period = _period(kind, match.group(), {}, reference) if kind == "absolute" else None
+    for kind, phrase, groups in _phrases(text):
+        period = _period(kind, phrase, groups, reference) if kind == "absolute" else None
         if period:
             periods.append(period)
     return periods
@@ -203,14 +212,9 @@ def event_date(sentence: str, published: datetime.date) -> tuple[datetime.date, 
     are history or background, not the sentence's event: None.
     """
     found: list[tuple[int, datetime.date, datetime.date]] = []
-    for match in _PATTERN.finditer(sentence):
-        kind, pattern = _ALTERNATIVES[int((match.lastgroup or "a0")[1:])]
-        phrase = match.group()
+    for kind, phrase, groups in _phrases(sentence):
         if kind not in ("absolute", "relative", "ago") or re.fullmatch(r"\d{4}", phrase):
             continue
-        parts = pattern.fullmatch(phrase)
-        assert parts is not None
-        groups = {k: v.casefold() for k, v in parts.groupdict().items() if v is not None}
         period = _period(kind, phrase, groups, published)
         if period:
             found.append((0 if kind == "absolute" else 2, *period))

@@ -82,7 +82,6 @@ _DATE_FORMS = [
 _DATE_SLASHES = re.compile(r"\b(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\b")
 """A bare "3/5/2022" is the 3rd of May in Portuguese or Indonesian text, but in English text it
 may be the 5th of March: read only outside English."""
-_DATE_NUMERIC = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 _META_KEYS = ("title", "date", "url", "outlet", "author", "language")
 _TITLE_MAX = 200
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—·:]{1,2}\s+")
@@ -173,7 +172,7 @@ def clean(text: str, source: str, meta: Mapping[str, str] | None = None) -> Docu
         title=_without_site(given.get("title", title), outlet),
         outlet=outlet,
         city="" if _names_site(city, outlet) else city,
-        date=iso_date(given.get("date", "")) or _date(head, language),
+        date=iso_date(given.get("date", "")) or _publication_date(head, language),
         language=language,
         url=given.get("url", ""),
         author=given.get("author", ""),
@@ -349,19 +348,25 @@ def _city(first_paragraph: str) -> str:
     return match.group(1).title() if match else ""
 
 
-def _date(text: str, language: str = "") -> str:
-    """The first date the article writes, as ISO: a publication line ("Feb 18, 2020",
+def _publication_date(head: str, language: str) -> str:
+    """The first date the article's head writes, as ISO: a publication line ("Feb 18, 2020",
     "19.10.2019 12.09", "Miércoles 4 de Mayo de 2022") or the dateline ("(26/7/2023)") comes
     before the body's dates. Dates after today are events to come, not when it appeared."""
-    forms = [*_DATE_FORMS, _DATE_SLASHES] if language != "en" else _DATE_FORMS
-    latest = datetime.date.today() + datetime.timedelta(days=1)  # a day ahead in some timezone
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)  # a day ahead in some timezone
+    return _first_date(head, day_first_slashes=language != "en", latest=tomorrow.isoformat())
+
+
+def _first_date(text: str, day_first_slashes: bool = True, latest: str = "9999-12-31") -> str:
+    """The ISO form of the date written first in ``text`` in any of ``_DATE_FORMS`` (and bare
+    "3/5/2022" when ``day_first_slashes``), no later than ``latest``; empty when none."""
+    forms = [*_DATE_FORMS, _DATE_SLASHES] if day_first_slashes else _DATE_FORMS
     found = []
     for form in forms:
         for match in form.finditer(text):
             month = match.group("month")
             number = month if month.isdigit() else MONTHS.get(month.casefold(), 0)
             iso = _iso(match.group("year"), number, match.group("day"))
-            if iso and iso <= latest.isoformat():
+            if iso and iso <= latest:
                 found.append((match.start(), iso))
                 break
     return min(found)[1] if found else ""
@@ -372,7 +377,8 @@ def iso_date(value: str) -> str:
 
     Takes ISO dates and timestamps, RFC 2822 (feeds: "Tue, 05 Mar 2024 08:00:00 +0000"),
     "5 March 2024", "March 5, 2024", "5/3/2024" (day first, as in Indonesian and European use)
-    and Indonesian month names ("5 Maret 2024").
+    and month names of the languages in ``MONTHS`` ("5 Maret 2024"). A given date may be in the
+    future (an embargoed release); only dates read from the text are bounded by today.
     """
     value = value.strip()
     try:
@@ -383,9 +389,7 @@ def iso_date(value: str) -> str:
         return email.utils.parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
         pass
-    if match := _DATE_NUMERIC.match(value):
-        return _iso(match.group(3), match.group(2), match.group(1))
-    return _date(value)
+    return _first_date(value)
 
 
 def _iso(year: str | int, month: str | int, day: str | int) -> str:

@@ -229,6 +229,7 @@ def test_metadata_given_by_a_record_wins_over_the_text() -> None:
         ("Selasa, 5 Maret 2024 08:00 WIB", "2024-03-05"),
         ("5/3/2024", "2024-03-05"),
         ("05.03.2024", "2024-03-05"),
+        ("March 5, 2099", "2099-03-05"),  # an embargoed release's given date is still its date
         ("not a date", ""),
         ("31/2/2024", ""),
     ],

@@ -22,6 +22,11 @@ from rag.config import Settings
 from rag.errors import IndexMismatchError, KabarError, SettingsError, StoreError
 
 MAX_BATCH = 5000  # chromadb refuses batches over 5,461 records
+EF_SEARCH = 400
+"""How wide chromadb's HNSW graph search looks (its default is 100). Against an exact cosine
+search over the three eval indexes' 483 questions, the default returned 0.996 of the exact top
+20 on FacQA (1,378 chunks) and once lost a question's nearest passage altogether; 400 returns
+all of them. At 100,000 chunks it costs about 0.5 ms more per query."""
 
 
 @dataclass(frozen=True)
@@ -307,17 +312,21 @@ class Store:
         self._opened = (self.client, self._open_collection())
 
     def _open_collection(self) -> Any:
-        """The collection, created (cosine space, tagged with the embedder) when missing."""
-        return self.client.get_or_create_collection(
+        """The collection, created (cosine space, tagged with the embedder) when missing; one
+        made before ``EF_SEARCH`` was raised is set to search as wide."""
+        collection = self.client.get_or_create_collection(
             self.settings.collection,
             metadata={
                 "embedder": self.embedder_name,
                 "dim": self.dim,
                 "revision": uuid.uuid4().hex,
             },
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
             embedding_function=None,
         )
+        if (collection.configuration.get("hnsw") or {}).get("ef_search", EF_SEARCH) < EF_SEARCH:
+            collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+        return collection
 
 
 def _metadata(doc: Document, chunk: Chunk, provenance: Provenance) -> dict[str, Any]:

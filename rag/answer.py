@@ -220,8 +220,8 @@ class Answerer:
                 answer, evidence, backend, written, language, clock, timings
             )
             timings["translate"] = time.perf_counter() - translating
-        elif drafting != language and not answer.abstained:  # the model wrote it so itself
-            answer = replace(answer, text=self.naming_untranslated(answer.text, drafting, language))
+        elif not answer.abstained:  # the model wrote it in the question's language itself
+            answer = self.naming_untranslated(answer, drafting, language)
         timings["total"] = time.perf_counter() - clock
         yield replace(answer, timings=timings, draft=draft)
 
@@ -283,16 +283,20 @@ class Answerer:
         if not kept:
             note = localized("not_translated", target, self.settings)
             return replace(answer, text=f"{answer.text}\n\n{note}")
-        return replace(answer, text=self.naming_untranslated(text, source, target))
+        return self.naming_untranslated(replace(answer, text=text), source, target)
 
-    def naming_untranslated(self, text: str, source: str, target: str) -> str:
-        """``text``, written in ``target``, with a note naming the words it left in ``source``
-        (the model does not know them: asked again, or for a gloss, it gives them back)."""
-        left = dict.fromkeys(untranslated(text, source, target))
+    def naming_untranslated(self, answer: Answer, drafted: str, target: str) -> Answer:
+        """``answer``, written in ``target``, with a note naming the words it left in the
+        language it was drafted in or of a passage it cites (the model does not know them:
+        asked again, or for a gloss, it gives them back; or it copied them from the passage)."""
+        sources = dict.fromkeys([drafted, *(c.passage.language for c in answer.citations)])
+        left = dict.fromkeys(
+            word for source in sources for word in untranslated(answer.text, source, target)
+        )
         if not left:
-            return text
+            return answer
         note = localized("untranslated_words", target, self.settings, words=", ".join(left))
-        return f"{text}\n\n{note}"
+        return replace(answer, text=f"{answer.text}\n\n{note}")
 
     def unanswerable(self, question: str, hits: Sequence[Hit], language: str) -> str:
         """Why the passages cannot answer, judged before the model is asked: ``retrieval``

@@ -111,16 +111,18 @@ back unchanged ("rudal" -> "rudal"), so they are shown, not fixed."""
 
 
 def untranslated(text: str, source: str, target: str) -> list[str]:
-    """The lowercase words of ``text``, written in ``target``, that are ``source`` words: common
-    there and rare in ``target`` (wordfreq's word lists, offline in its wheel). Capitalised words
-    are left alone: names stay as written. [] when wordfreq lacks either language."""
+    """The words of ``text``, written in ``target``, that are ``source`` words: common there and
+    rare in ``target`` (wordfreq's word lists, offline in its wheel). Capitalised words are left
+    alone, as names stay as written, unless ``source`` capitalises its nouns too (German
+    "Hafenstadt", port city). [] when wordfreq lacks either language."""
     from wordfreq import zipf_frequency
 
     known = _word_lists()
     if source == target or source not in known or target not in known:
         return []
     left = []
-    for word in _lowercase_words(text):  # [n] marks hold no letters
+    words = _lowercase_words(text) if capitals_mark_names(source) else _words(text)
+    for word in words:  # [n] marks hold no letters
         in_source = zipf_frequency(word, source)
         if (
             in_source >= SOURCE_WORD_ZIPF
@@ -137,8 +139,12 @@ def left_whole(sentence: str, source: str, target: str) -> bool:
     return len(untranslated(sentence, source, target)) * 2 > len(_lowercase_words(sentence))
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\b[^\W\d_]+\b", text)
+
+
 def _lowercase_words(text: str) -> list[str]:
-    return [word for word in re.findall(r"\b[^\W\d_]+\b", text) if word.islower()]
+    return [word for word in _words(text) if word.islower()]
 
 
 @functools.cache

@@ -780,6 +780,41 @@ def test_a_claim_is_never_cited_to_a_passage_without_its_number(
     assert [c.passage.source for c in answer.citations] == ["studen.txt"]
 
 
+TESLA = (  # shared/corpora/web-news: autonews.ch (German), beside two English reports
+    "Es gibt immer wieder Gerüchte zu Tesla und derzeit gibt es das Gerücht, Tesla plane in "
+    "China eine zweite Autofabrik um die Nachfrage hoch fahren zu können. Angeblich hat das "
+    "Unternehmen auch schon Qingdao, eine Hafenstadt im Osten Chinas als zweiten Standort "
+    "ausgesucht.\n"
+)
+KOBE_MASKS = (
+    "KOBE – A total of 6,000 surgical masks have been lost at a hospital in Kobe, it was "
+    "learned Tuesday. The Hyogo Prefectural Police is investigating the incident as a case of "
+    "theft.\n"
+)
+
+
+def test_words_an_answer_copies_from_a_cited_passage_in_another_language_are_named(
+    fresh: RAG, tmp_path, llm_replies
+) -> None:
+    texts = {"tesla.txt": TESLA, "kobe.txt": KOBE_MASKS, "blotter.txt": BLOTTER}
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert not fresh.ingest([tmp_path / name for name in texts]).failed
+    question = "Which city did rumours name for Tesla's second factory in China?"
+    n = numbered(fresh.search(question), "Qingdao")
+    # the local model's draft: most passages are English, so it wrote English itself, with the
+    # German passage's words; nothing was translated, and the mix went out without a note
+    llm_replies["answer"] = (
+        "Qingdao, a Hafenstadt in the Osten Chinas, was mentioned as a second standort for "
+        f"Tesla's second factory in China [{n}]."
+    )
+    answer = ask(fresh, question)
+    assert answer.text.startswith(llm_replies["answer"]) and len(llm_replies["prompts"]) == 1
+    assert answer.text.endswith(
+        "(Left untranslated, as the articles write them: Hafenstadt, Osten, standort.)"
+    )
+
+
 def test_a_claim_keeps_the_passage_that_holds_its_number(seeded: RAG, llm_replies) -> None:
     question = "Which anniversary of the end of the Korean War was Shoigu in Pyongyang for?"
     hits = seeded.search(question)

@@ -100,6 +100,9 @@ def test_sentences_do_not_break_after_titles_initials_or_abbreviations() -> None
         ("Kim boarded the Marsekal Shaposhnikov with a torpedo expert [1].", "id", "en", []),
         ("Muratov habló de armas nucleares y del gas en Ucrania [1].", "en", "es", []),
         ("Muratov mengungkapkan penggunaan armas nuclear [1].", "es", "id", ["armas", "nuclear"]),
+        # German capitalises its nouns: a capital marks no name there
+        ("Qingdao, a Hafenstadt in the Osten of China [2].", "de", "en", ["Hafenstadt", "Osten"]),
+        ("Luisa Neubauer met Joe Kaeser of Siemens in Berlin [1].", "de", "en", []),
         ("Kim saw it [1].", "gd", "en", []),  # a language without a word list is not judged
         ("金正恩视察了 missile [1].", "en", "zh", []),  # nor one wordfreq needs jieba to split
     ],

@@ -121,8 +121,7 @@ def untranslated(text: str, source: str, target: str) -> list[str]:
     if source == target or source not in known or target not in known:
         return []
     left = []
-    words = _lowercase_words(text) if capitals_mark_names(source) else _words(text)
-    for word in words:  # [n] marks hold no letters
+    for word in _judged_words(text, source):
         in_source = zipf_frequency(word, source)
         if (
             in_source >= SOURCE_WORD_ZIPF
@@ -136,15 +135,14 @@ def left_whole(sentence: str, source: str, target: str) -> bool:
     """Whether most lowercase words of a translated ``sentence`` are still ``source`` words: the
     model copied the sentence instead of translating it (on the seed set it left the second
     sentence of t01's answer in Indonesian whole)."""
-    return len(untranslated(sentence, source, target)) * 2 > len(_lowercase_words(sentence))
+    return len(untranslated(sentence, source, target)) * 2 > len(_judged_words(sentence, source))
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\b[^\W\d_]+\b", text)
-
-
-def _lowercase_words(text: str) -> list[str]:
-    return [word for word in _words(text) if word.islower()]
+def _judged_words(text: str, source: str) -> list[str]:
+    """The words of ``text`` that may be ``source`` words rather than names: the lowercase ones,
+    or all where ``source`` capitalises its nouns. ``[n]`` marks hold no letters."""
+    words = re.findall(r"\b[^\W\d_]+\b", text)
+    return words if not capitals_mark_names(source) else [w for w in words if w.islower()]
 
 
 @functools.cache

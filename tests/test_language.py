@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import sentences
-from rag.language import detect_language, language_name, question_language, untranslated
+from rag.language import (
+    detect_language,
+    language_name,
+    left_whole,
+    question_language,
+    untranslated,
+)
 from rag.lexical import tokenize
 from rag.prompts import not_in_sources
 
@@ -111,3 +117,16 @@ def test_words_a_translation_left_in_the_source_language(
     text: str, source: str, target: str, left: list[str]
 ) -> None:
     assert untranslated(text, source, target) == left
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "whole"),
+    [  # a translation into English that copied its sentence whole, or translated it
+        ("Kim dan Shoigu menaiki fregat Marsekal Shaposhnikov [2].", "id", True),
+        ("Kim and Shoigu boarded the frigate Marshal Shaposhnikov [2].", "id", False),
+        ("Die Kantonspolizei Bern meldete einen schweren Verkehrsunfall [1].", "de", True),
+        ("The Bern cantonal police reported a serious accident on the A6 [1].", "de", False),
+    ],
+)
+def test_a_sentence_copied_rather_than_translated(sentence: str, source: str, whole: bool) -> None:
+    assert left_whole(sentence, source, "en") == whole

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Generator as Generator_
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -124,6 +124,19 @@ class Answer:
         }
 
 
+def language_note(text: str, sources: Iterable[str], target: str, settings: Settings) -> str:
+    """The note a ``text`` in ``target`` needs about the ``sources`` languages' words in it: that
+    it quotes the articles in their language (most of its words are theirs, as in an extractive
+    answer or a summary's lines), or which words it left untranslated; empty when none."""
+    languages = [source for source in dict.fromkeys(sources) if source and source != target]
+    if any(left_whole(text, source, target) for source in languages):
+        return localized("quoted", target, settings)
+    left = dict.fromkeys(w for source in languages for w in untranslated(text, source, target))
+    if not left:
+        return ""
+    return localized("untranslated_words", target, settings, words=", ".join(left))
+
+
 class Answerer:
     """Turns a question (and its conversation) into a cited Answer; streams it if asked."""
 
@@ -221,7 +234,7 @@ class Answerer:
             )
             timings["translate"] = time.perf_counter() - translating
         elif not answer.abstained:  # the model wrote it in the question's language itself
-            answer = self.naming_untranslated(answer, drafting, language)
+            answer = self.with_language_note(answer, drafting, language)
         timings["total"] = time.perf_counter() - clock
         yield replace(answer, timings=timings, draft=draft)
 
@@ -283,20 +296,15 @@ class Answerer:
         if not kept:
             note = localized("not_translated", target, self.settings)
             return replace(answer, text=f"{answer.text}\n\n{note}")
-        return self.naming_untranslated(replace(answer, text=text), source, target)
+        return self.with_language_note(replace(answer, text=text), source, target)
 
-    def naming_untranslated(self, answer: Answer, drafted: str, target: str) -> Answer:
-        """``answer``, written in ``target``, with a note naming the words it left in the
-        language it was drafted in or of a passage it cites (the model does not know them:
+    def with_language_note(self, answer: Answer, drafted: str, target: str) -> Answer:
+        """``answer``, written in ``target``, with the note ``language_note`` gives for words of
+        the language it was drafted in or of a passage it cites (the model does not know them:
         asked again, or for a gloss, it gives them back; or it copied them from the passage)."""
-        sources = dict.fromkeys([drafted, *(c.passage.language for c in answer.citations)])
-        left = dict.fromkeys(
-            word for source in sources for word in untranslated(answer.text, source, target)
-        )
-        if not left:
-            return answer
-        note = localized("untranslated_words", target, self.settings, words=", ".join(left))
-        return replace(answer, text=f"{answer.text}\n\n{note}")
+        cited = [c.passage.language for c in answer.citations]
+        note = language_note(answer.text, [drafted, *cited], target, self.settings)
+        return replace(answer, text=f"{answer.text}\n\n{note}") if note else answer
 
     def unanswerable(self, question: str, hits: Sequence[Hit], language: str) -> str:
         """Why the passages cannot answer, judged before the model is asked: ``retrieval``

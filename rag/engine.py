@@ -12,7 +12,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from rag.answer import Answer, Answerer, Sources
+from rag.answer import Answer, Answerer, Sources, language_note
 from rag.calibration import Calibration, load
 from rag.clean import Document
 from rag.config import Settings
@@ -249,6 +249,9 @@ class RAG:
         citations = events.citations
         yield Sources(question, citations)
         text = "\n".join(events.lines())
+        cited = [c.passage.language for c in citations]
+        if note := language_note(text, cited, language, self.settings):
+            text = f"{text}\n\n{note}"
         yield text
         yield Answer(
             question,

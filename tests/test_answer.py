@@ -483,6 +483,15 @@ def test_extractive_answer_cites_the_sentence_it_quotes(seeded: RAG) -> None:
     assert any("Shaposhnikov" in c.quote for c in answer.citations)
 
 
+def test_an_extractive_answer_in_another_language_says_it_quotes(seeded: RAG) -> None:
+    answer = seeded.ask("What did Kim inspect in Vladivostok?", llm="extractive")
+    quotes, note = answer.text.split("\n\n")
+    assert "memeriksa" in quotes  # Indonesian sentences, not followed by a list of their words
+    assert note == "(Quoted in the articles' language, not translated.)"
+    same = seeded.ask("Kapal apa yang dinaiki Kim dan Shoigu?", llm="extractive")
+    assert "\n\n" not in same.text
+
+
 # -- provider failures, against a real HTTP server on localhost ----------------------------------
 
 

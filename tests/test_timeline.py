@@ -103,6 +103,13 @@ def test_summary_questions_are_answered_one_cited_line_per_event(seeded: RAG) ->
     assert any("Vostochny" in line for line in lines)
 
 
+def test_a_summary_asked_in_another_language_says_it_quotes_the_articles(seeded: RAG) -> None:
+    answer = seeded.ask("Summarise Kim's trip to Russia in September 2023")
+    events, note = answer.text.split("\n\n")
+    assert answer.model == "timeline" and any("Vostochny" in line for line in events.splitlines())
+    assert note == "(Quoted in the articles' language, not translated.)"
+
+
 @pytest.mark.parametrize(
     "question, summary",
     [

@@ -233,7 +233,7 @@ class Answerer:
                 answer, evidence, backend, written, language, clock, timings
             )
             timings["translate"] = time.perf_counter() - translating
-        elif not answer.abstained:  # the model wrote it in the question's language itself
+        elif not answer.abstained:  # written in the question's language, asked to or not
             answer = self.with_language_note(answer, drafting, language)
         timings["total"] = time.perf_counter() - clock
         yield replace(answer, timings=timings, draft=draft)

@@ -132,9 +132,9 @@ def untranslated(text: str, source: str, target: str) -> list[str]:
 
 
 def left_whole(sentence: str, source: str, target: str) -> bool:
-    """Whether most lowercase words of a translated ``sentence`` are still ``source`` words: the
-    model copied the sentence instead of translating it (on the seed set it left the second
-    sentence of t01's answer in Indonesian whole)."""
+    """Whether most words of a translated ``sentence`` that could be ``source`` words (see
+    ``untranslated``) are: the model copied the sentence instead of translating it (on the seed
+    set it left the second sentence of t01's answer in Indonesian whole)."""
     return len(untranslated(sentence, source, target)) * 2 > len(_judged_words(sentence, source))
 
 

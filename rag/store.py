@@ -324,7 +324,8 @@ class Store:
             configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
             embedding_function=None,
         )
-        if (collection.configuration.get("hnsw") or {}).get("ef_search", EF_SEARCH) < EF_SEARCH:
+        hnsw = collection.configuration_json.get("hnsw") or {}  # no warning, unlike .configuration
+        if hnsw.get("ef_search", EF_SEARCH) < EF_SEARCH:
             collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
         return collection
 

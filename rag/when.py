@@ -6,9 +6,8 @@ Indonesian), after rewriting what it misses: "pekan lalu", "minggu ini", "bulan 
 counts in words ("dua minggu lalu"), and ranges ("the past 2 weeks", "sepekan terakhir"),
 which it does not parse at all; a date with a month name of the other languages kabar names
 ("mayo de 2022", "März 2024") is read from ``MONTHS``. A month without a year ("in July") or a
-weekday ("on Saturday")
-is not a filter: in an archive it names when something in the story happened, not which
-articles to read.
+weekday ("on Saturday") is not a filter: in an archive it names when something in the story
+happened, not which articles to read.
 """
 
 from __future__ import annotations
